@@ -1,0 +1,45 @@
+#include "fixtures.hpp"
+
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <mutex>
+#include <unistd.h>
+
+namespace testsupport {
+
+std::string fixtures_dir() {
+    if (const char* env = std::getenv("PROCSCOPE_FIXTURES"); env && *env) return env;
+    return std::string(PROCSCOPE_SOURCE_DIR) + "/../shared/fixtures";
+}
+
+std::optional<std::string> fixture(const std::string& relative) {
+    std::string path = fixtures_dir() + "/" + relative;
+    if (std::filesystem::exists(path)) return path;
+    const char* required = std::getenv("PROCSCOPE_REQUIRE_FIXTURES");
+    if (required && std::string(required) == "1")
+        FAIL("required fixture missing: " << path << " (PROCSCOPE_REQUIRE_FIXTURES=1)");
+    return std::nullopt;
+}
+
+namespace {
+struct TempDir {
+    std::string path;
+    ~TempDir() {
+        std::error_code ec;
+        if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+};
+} // namespace
+
+std::string temp_dir() {
+    static TempDir dir;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        std::string pattern = (std::filesystem::temp_directory_path() / "procscope-test-XXXXXX").string();
+        if (char* made = ::mkdtemp(pattern.data())) dir.path = made;
+    });
+    return dir.path;
+}
+
+} // namespace testsupport
