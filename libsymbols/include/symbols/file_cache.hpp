@@ -1,0 +1,42 @@
+// Parsed image files shared across lookups and processes, keyed by the file's identity, so a
+// profiler resolving thousands of addresses per second never parses a file twice.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "symbols/image_file.hpp"
+
+namespace symbols {
+
+struct FileKey {
+    std::uint64_t dev = 0;
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    auto operator<=>(const FileKey&) const = default;
+};
+
+class FileCache {
+public:
+    // Opens `open_path` (a /proc/PID/map_files entry, a /proc/PID/root path or a plain path);
+    // returns the cached parse when a file with the same identity was opened before.
+    procscope::Expected<std::shared_ptr<const ImageFile>> open(const std::string& open_path, const std::string& path,
+                                                               const std::string& display_name,
+                                                               const DebugFileSearch& search);
+
+    std::size_t size() const;
+    void clear();
+
+    // One cache for the whole program.
+    static FileCache& shared();
+
+private:
+    mutable std::mutex mutex_;
+    std::map<FileKey, std::shared_ptr<const ImageFile>> files_;
+};
+
+} // namespace symbols

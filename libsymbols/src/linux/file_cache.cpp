@@ -1,0 +1,54 @@
+#include "symbols/file_cache.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace symbols {
+
+procscope::Expected<std::shared_ptr<const ImageFile>> FileCache::open(const std::string& open_path,
+                                                                      const std::string& path,
+                                                                      const std::string& display_name,
+                                                                      const DebugFileSearch& search) {
+    int fd = ::open(open_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(procscope::error_from_errno(errno, display_name));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int saved = errno;
+        ::close(fd);
+        return std::unexpected(procscope::error_from_errno(saved, display_name));
+    }
+    FileKey key{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                static_cast<std::uint64_t>(st.st_size),
+                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = files_.find(key); it != files_.end()) {
+            ::close(fd);
+            return it->second;
+        }
+    }
+    auto image = ImageFile::from_fd(fd, path, display_name, search);
+    ::close(fd);
+    if (!image) return std::unexpected(image.error());
+    std::lock_guard lock(mutex_);
+    return files_.try_emplace(key, *image).first->second;
+}
+
+std::size_t FileCache::size() const {
+    std::lock_guard lock(mutex_);
+    return files_.size();
+}
+
+void FileCache::clear() {
+    std::lock_guard lock(mutex_);
+    files_.clear();
+}
+
+FileCache& FileCache::shared() {
+    static FileCache cache;
+    return cache;
+}
+
+} // namespace symbols
