@@ -22,7 +22,8 @@ public:
     virtual ~MemoryReader() = default;
 
     // Reads from `addr` into `out`, stopping early at the first unreadable byte. Returns the
-    // number of bytes read (at least 1), or an error when not even the first byte is readable.
+    // number of bytes read (at least 1; 0 only for an empty `out`), or an error when not even
+    // the first byte is readable.
     virtual Expected<std::size_t> read_some(std::uint64_t addr, std::span<std::byte> out) = 0;
 
     // Reads all of `out` or fails; a partial read is an error that says how much was read.
