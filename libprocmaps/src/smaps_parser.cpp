@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "procmaps/maps_parser.hpp"
@@ -123,41 +125,74 @@ bool is_header_line(std::string_view line) noexcept {
 }
 } // namespace
 
-Expected<RegionList> RegionList::from_smaps_text(std::string text, std::string_view source) {
-    // Region lines are parsed in place inside `text`, which then becomes the list's storage:
-    // paths keep pointing into it.
-    RegionList list;
-    auto owned = std::make_unique<std::string>(std::move(text));
-    char* p = owned->data();
-    char* end = p + owned->size();
-    list.regions_.reserve(owned->size() / 1024 + 1);
-    list.stats_.reserve(owned->size() / 1024 + 1);
-    std::size_t line_number = 0;
-    while (p < end) {
-        char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        char* line_end = nl ? nl : end;
-        ++line_number;
-        std::string_view line(p, static_cast<std::size_t>(line_end - p));
-        if (is_header_line(line)) {
-            auto region = parse_maps_line({p, line.size()});
-            if (!region) {
-                region.error().message = std::string(source) + " line " + std::to_string(line_number) + ": " +
-                                         region.error().message;
-                return std::unexpected(std::move(region.error()));
-            }
-            list.regions_.push_back(*region);
-            list.stats_.emplace_back();
-        } else if (!line.empty()) {
-            if (list.regions_.empty())
-                return procscope::make_error(ErrorCode::malformed, std::string(source) + " line " +
-                                                                       std::to_string(line_number) +
-                                                                       ": field before any region");
-            detail::apply_smaps_field(line, list.stats_.back(), &list.regions_.back());
+Expected<void> RegionList::take_smaps_line(std::span<char> line, std::size_t line_number, std::string_view source) {
+    std::string_view text(line.data(), line.size());
+    if (is_header_line(text)) {
+        auto region = parse_maps_line(line);
+        if (!region) {
+            region.error().message = std::string(source) + " line " + std::to_string(line_number) + ": " +
+                                     region.error().message;
+            return std::unexpected(std::move(region.error()));
         }
-        p = line_end + 1;
+        region->path = store(region->path); // the chunk it lives in is reused
+        regions_.push_back(*region);
+        stats_.emplace_back();
+    } else if (!text.empty()) {
+        if (regions_.empty())
+            return procscope::make_error(ErrorCode::malformed, std::string(source) + " line " +
+                                                                   std::to_string(line_number) +
+                                                                   ": field before any region");
+        detail::apply_smaps_field(text, stats_.back(), &regions_.back());
     }
-    list.storage_.push_back(std::move(owned));
+    return {};
+}
+
+Expected<RegionList> RegionList::from_smaps_reader(const ChunkReader& read, std::string_view source,
+                                                   std::size_t expected_regions) {
+    RegionList list;
+    list.regions_.reserve(expected_regions);
+    list.stats_.reserve(expected_regions);
+    std::size_t capacity = 1u << 20;
+    auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
+    std::size_t have = 0;
+    std::size_t line_number = 0;
+    for (bool at_end = false; !at_end;) {
+        auto got = read({buffer.get() + have, capacity - have});
+        if (!got) return std::unexpected(got.error());
+        at_end = *got == 0;
+        have += *got;
+        char* p = buffer.get();
+        char* end = p + have;
+        while (p < end) {
+            char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+            if (!nl && !at_end) break; // the rest of this line comes with the next chunk
+            char* line_end = nl ? nl : end;
+            if (auto taken = list.take_smaps_line({p, static_cast<std::size_t>(line_end - p)}, ++line_number, source);
+                !taken)
+                return std::unexpected(taken.error());
+            p = nl ? nl + 1 : end;
+        }
+        have = static_cast<std::size_t>(end - p);
+        std::memmove(buffer.get(), p, have);
+        if (have == capacity) { // one line longer than the whole buffer
+            auto bigger = std::make_unique_for_overwrite<char[]>(capacity * 2);
+            std::memcpy(bigger.get(), buffer.get(), have);
+            buffer = std::move(bigger);
+            capacity *= 2;
+        }
+    }
     return list;
+}
+
+Expected<RegionList> RegionList::from_smaps_text(std::string_view text, std::string_view source) {
+    return from_smaps_reader(
+        [&text](std::span<char> out) -> Expected<std::size_t> {
+            std::size_t n = std::min(out.size(), text.size());
+            std::memcpy(out.data(), text.data(), n);
+            text.remove_prefix(n);
+            return n;
+        },
+        source);
 }
 
 } // namespace procmaps

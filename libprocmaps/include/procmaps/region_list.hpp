@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,7 +26,13 @@ public:
     // `source` names the text in errors ("/proc/42/maps").
     static Expected<RegionList> from_maps_text(std::string text, std::string_view source = "maps text");
     // Parses /proc/PID/smaps text: regions with figures and max perms.
-    static Expected<RegionList> from_smaps_text(std::string text, std::string_view source = "smaps text");
+    static Expected<RegionList> from_smaps_text(std::string_view text, std::string_view source = "smaps text");
+    // The same for smaps text delivered in chunks by `read` (bytes written into its span, 0 at
+    // the end), so a 40 MB smaps is never held whole. `expected_regions` sizes the
+    // reservation (address space only: untouched pages cost nothing).
+    using ChunkReader = std::function<Expected<std::size_t>(std::span<char>)>;
+    static Expected<RegionList> from_smaps_reader(const ChunkReader& read, std::string_view source,
+                                                  std::size_t expected_regions = 0);
 
     // Appends a region, copying `path` into the list's storage (region.path is ignored).
     // Callers add in ascending address order, or call sort() afterwards.
@@ -51,6 +58,7 @@ public:
 
 private:
     std::string_view store(std::string_view bytes);
+    Expected<void> take_smaps_line(std::span<char> line, std::size_t line_number, std::string_view source);
 
     // The maps text and path arena chunks; heap-held strings so views survive moves.
     std::vector<std::unique_ptr<std::string>> storage_;

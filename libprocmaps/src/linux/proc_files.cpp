@@ -1,5 +1,6 @@
 #include "proc_files.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,31 +14,37 @@ procscope::Error proc_error(int errnum, pid_t pid, std::string_view name) {
     return procscope::error_from_errno(errnum, what);
 }
 
-procscope::Expected<std::string> read_proc_file(int dir_fd, pid_t pid, const char* name) {
+procscope::Expected<int> open_proc_file(int dir_fd, pid_t pid, const char* name) {
     int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::unexpected(proc_error(errno, pid, name));
+    return fd;
+}
+
+procscope::Expected<std::string> read_proc_file(int dir_fd, pid_t pid, const char* name, std::size_t size_hint) {
+    auto fd = open_proc_file(dir_fd, pid, name);
+    if (!fd) return std::unexpected(fd.error());
     std::string text;
-    // seq_file fills each read as far as it can: big reads mean few syscalls.
-    std::size_t capacity = 256 * 1024;
-    text.resize(capacity);
+    std::size_t capacity = std::max<std::size_t>(size_hint, 4096);
     std::size_t used = 0;
-    for (;;) {
-        if (used == capacity) {
-            capacity *= 2;
-            text.resize(capacity);
-        }
-        ssize_t n = ::read(fd, text.data() + used, capacity - used);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int saved = errno;
-            ::close(fd);
-            return std::unexpected(proc_error(saved, pid, name));
-        }
-        if (n == 0) break;
-        used += static_cast<std::size_t>(n);
+    int failure = 0;
+    // seq_file fills each read as far as it can: big reads mean few syscalls.
+    for (bool at_end = false; !at_end && failure == 0; capacity *= 2) {
+        text.resize_and_overwrite(capacity, [&](char* buf, std::size_t cap) {
+            while (used < cap) {
+                ssize_t n = ::read(*fd, buf + used, cap - used);
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) failure = errno;
+                if (n <= 0) {
+                    at_end = true;
+                    break;
+                }
+                used += static_cast<std::size_t>(n);
+            }
+            return used;
+        });
     }
-    ::close(fd);
-    text.resize(used);
+    ::close(*fd);
+    if (failure != 0) return std::unexpected(proc_error(failure, pid, name));
     return text;
 }
 

@@ -1,6 +1,8 @@
 #include "procmaps/process.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
 #include <string>
 #include <unistd.h>
@@ -56,9 +58,12 @@ pid_t Process::pid() const noexcept { return state_->pid; }
 
 namespace {
 
+// Maps text of 60,000 regions is ~6 MB: reserving that much address space costs nothing.
+constexpr std::size_t maps_size_hint = 16u << 20;
+
 // An empty maps text means a zombie (gone) or a kernel thread (no user memory at all).
 Expected<std::string> read_maps_like(const Process::State& state, const char* name) {
-    auto text = read_proc_file(state.dir_fd, state.pid, name);
+    auto text = read_proc_file(state.dir_fd, state.pid, name, maps_size_hint);
     if (text && text->empty() && is_zombie(state.dir_fd))
         return procscope::make_error(ErrorCode::no_such_process,
                                      "process " + std::to_string(state.pid) + " has exited (zombie)");
@@ -75,10 +80,40 @@ Expected<RegionList> Process::regions() const {
     return RegionList::from_maps_text(std::move(*text), source_name(state_->pid, "maps"));
 }
 
+namespace {
+// The most regions a process can have: reserving for them costs address space only.
+std::size_t max_map_count() {
+    static const std::size_t count = [] {
+        std::size_t value = 65530;
+        if (std::FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+            unsigned long v = 0;
+            if (std::fscanf(f, "%lu", &v) == 1) value = std::min<std::size_t>(v + 16, 1u << 20);
+            std::fclose(f);
+        }
+        return value;
+    }();
+    return count;
+}
+} // namespace
+
 Expected<RegionList> Process::regions_with_stats() const {
-    auto text = read_maps_like(*state_, "smaps");
-    if (!text) return std::unexpected(text.error());
-    return RegionList::from_smaps_text(std::move(*text), source_name(state_->pid, "smaps"));
+    auto fd = open_proc_file(state_->dir_fd, state_->pid, "smaps");
+    if (!fd) return std::unexpected(fd.error());
+    std::string source = source_name(state_->pid, "smaps");
+    auto list = RegionList::from_smaps_reader(
+        [&](std::span<char> out) -> Expected<std::size_t> {
+            for (;;) {
+                ssize_t n = ::read(*fd, out.data(), out.size());
+                if (n >= 0) return static_cast<std::size_t>(n);
+                if (errno != EINTR) return std::unexpected(proc_error(errno, state_->pid, "smaps"));
+            }
+        },
+        source, max_map_count());
+    ::close(*fd);
+    if (list && list->empty() && is_zombie(state_->dir_fd))
+        return procscope::make_error(ErrorCode::no_such_process,
+                                     "process " + std::to_string(state_->pid) + " has exited (zombie)");
+    return list;
 }
 
 Expected<RegionStats> Process::totals() const {
