@@ -1,6 +1,7 @@
 // A core file as an image source: regions and memory from libprocmaps' core reader, image
 // files at their recorded paths, else beside the core, else in the search directories.
 #include "procmaps/core_file.hpp"
+#include "symbols/memory_build_id.hpp"
 #include "symbols/resolver.hpp"
 
 namespace symbols {
@@ -28,10 +29,17 @@ public:
         return candidates;
     }
 
+    bool candidates_are_one_file() const override { return false; }
     std::string debug_root() const override { return {}; }
     // Cores name no executable; the lowest image is it for PIE and non-PIE programs alike.
     std::string executable_path() const override { return {}; }
     std::string describe() const override { return "core file " + core_path_; }
+
+    // From the headers the core kept (cores keep ELF header pages by default).
+    std::optional<std::vector<std::byte>> mapped_build_id(const Image& image) override {
+        if (image.mappings.empty() || image.mappings.front().file_offset != 0) return std::nullopt;
+        return build_id_in_memory(core_.memory(), image.mappings.front().start);
+    }
 
 private:
     procmaps::CoreFile core_;

@@ -24,6 +24,20 @@ std::string_view Image::file_name() const noexcept {
     return slash == std::string_view::npos ? p : p.substr(slash + 1);
 }
 
+namespace {
+
+// lld packs several segments into file page 0 (unaligned p_vaddr), so one load maps offset 0
+// several times in a row; the header page mapped again anywhere else is another load.
+constexpr std::uint64_t max_segment_gap = 64 * 1024; // the largest max-page-size linkers pad to
+
+bool starts_another_load(const ImageMapping& previous, const procmaps::Region& r) {
+    if (r.offset != 0) return false;
+    bool lld_segment = previous.file_offset == 0 && r.start >= previous.end && r.start - previous.end <= max_segment_gap;
+    return !lld_segment;
+}
+
+} // namespace
+
 std::vector<Image> images_from_regions(const procmaps::RegionList& regions) {
     std::vector<Image> images;
     using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t, std::string_view>;
@@ -32,8 +46,7 @@ std::vector<Image> images_from_regions(const procmaps::RegionList& regions) {
         if (r.kind != procmaps::RegionKind::file && r.kind != procmaps::RegionKind::deleted_file) continue;
         Key key{r.dev_major, r.dev_minor, r.inode, r.path};
         auto it = open_images.find(key);
-        bool starts_new = it == open_images.end() ||
-                          (r.offset == 0 && images[it->second].mappings.front().file_offset == 0);
+        bool starts_new = it == open_images.end() || starts_another_load(images[it->second].mappings.back(), r);
         if (starts_new) {
             Image image;
             image.path.assign(r.path);

@@ -1,6 +1,10 @@
 #include "symbols/image_file.hpp"
 
+#include <cstring>
+
 #include "mini_debuginfo.hpp"
+#include "objfile/elf_symbolizer.hpp"
+#include "procscope/elf_types.hpp"
 
 namespace symbols {
 
@@ -26,7 +30,11 @@ procscope::Expected<std::shared_ptr<const ImageFile>> ImageFile::from_fd(int fd,
     auto mapped = procscope::MappedFile::from_fd(fd, display_name);
     if (!mapped) return std::unexpected(mapped.error());
     image->mapped_ = std::move(*mapped);
-    auto elf = objfile::ElfFile::parse(image->mapped_.bytes(), display_name);
+    // Processes map data files too (locale archives, caches): not images, and not malformed.
+    procscope::Bytes file_bytes = image->mapped_.bytes();
+    if (file_bytes.size() < 4 || std::memcmp(file_bytes.data(), procscope::elf::magic, 4) != 0)
+        return procscope::make_error(procscope::ErrorCode::unsupported, display_name + ": not an ELF file");
+    auto elf = objfile::ElfFile::parse(file_bytes, display_name);
     if (!elf) return std::unexpected(elf.error());
     image->elf_ = std::move(*elf);
 
@@ -66,7 +74,11 @@ std::optional<SymbolMatch> ImageFile::find(std::string_view name) const {
 std::optional<AddressMatch> ImageFile::symbolize(std::uint64_t vaddr) const {
     std::optional<AddressMatch> best;
     auto consider = [&](const objfile::ElfFile& file, SymbolSource source) {
-        auto hit = file.symbolize(vaddr);
+        // The index itself, not ElfFile::symbolize: a miss is common (addresses between
+        // exported functions) and should not cost an error message.
+        auto index = file.address_index();
+        if (!index) return;
+        auto hit = (*index)->symbolize(vaddr);
         if (!hit) return;
         // The closest symbol start wins: a full table names the function a partial one skips.
         if (!best || hit->offset < best->offset) best = AddressMatch{hit->symbol, hit->offset, source};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "objfile/elf_notes.hpp"
 #include "objfile/elf_symbols.hpp"
 #include "procscope/elf_types.hpp"
 #include "procscope/hex.hpp"
@@ -16,6 +17,16 @@ struct OpenedImage {
     procscope::Expected<std::shared_ptr<const ImageFile>> file = procscope::make_error(procscope::ErrorCode::not_found, "");
     std::optional<procscope::Expected<std::uint64_t>> bias;
 };
+bool same_build_id(const objfile::ElfFile& elf, const std::vector<std::byte>& expected) {
+    auto id = elf.build_id();
+    return id && std::equal(id->begin(), id->end(), expected.begin(), expected.end());
+}
+
+std::string file_build_id(const objfile::ElfFile& elf) {
+    auto id = elf.build_id();
+    return id ? objfile::to_hex(*id) : std::string("none");
+}
+
 } // namespace
 
 struct Resolver::State {
@@ -65,18 +76,34 @@ procscope::Expected<std::shared_ptr<const ImageFile>> Resolver::image_file(std::
     DebugFileSearch search{state_->options.debug_dirs, state_->source->debug_root()};
     std::string display = image.path + (image.deleted ? " (deleted)" : "");
     procscope::Error last{procscope::ErrorCode::not_found, display + ": no way to open the file"};
+    const auto expected_id = state_->source->mapped_build_id(image);
+    std::optional<procscope::Error> mismatch; // said over "no such file" at later candidates
     for (const std::string& candidate : state_->source->open_candidates(image)) {
-        std::string path_for_debug = image.deleted ? candidate : search.root + image.path;
+        // Debug files are looked for beside the file's real path: a /proc/PID/map_files entry
+        // (or /proc/PID/exe) has no directory of its own, even when the file was deleted.
+        bool proc_link = candidate.starts_with("/proc/") &&
+                         (candidate.find("/map_files/") != std::string::npos || candidate.ends_with("/exe"));
+        std::string path_for_debug = proc_link ? search.root + image.path : candidate;
         auto file = state_->cache().open(candidate, path_for_debug, display, search);
+        if (file && expected_id && !same_build_id((*file)->elf(), *expected_id)) {
+            // A rebuilt or different file at the recorded path: its symbols would be wrong.
+            mismatch = procscope::Error{procscope::ErrorCode::not_found,
+                                        candidate + " is not the file that was mapped (build-id " +
+                                            file_build_id((*file)->elf()) + ", mapped " +
+                                            objfile::to_hex(*expected_id) + ")"};
+            continue;
+        }
         if (file) {
             slot.file = std::move(file);
             return slot.file;
         }
         last = file.error();
-        // A malformed file stays malformed whichever path reaches it.
-        if (last.code == procscope::ErrorCode::malformed || last.code == procscope::ErrorCode::truncated) break;
+        // A malformed file, or one that is not ELF, stays so whichever path reaches it.
+        bool content_error = last.code == procscope::ErrorCode::malformed ||
+                             last.code == procscope::ErrorCode::truncated || last.code == procscope::ErrorCode::unsupported;
+        if (content_error && state_->source->candidates_are_one_file()) break;
     }
-    slot.file = std::unexpected(std::move(last));
+    slot.file = std::unexpected(mismatch ? std::move(*mismatch) : std::move(last));
     return slot.file;
 }
 
@@ -95,12 +122,14 @@ procscope::Expected<ResolvedSymbol> Resolver::find(std::string_view name, std::s
     for (std::size_t index : state_->search_order) {
         const Image& image = state_->images[index];
         if (!image_filter.empty() && image.file_name().find(image_filter) == std::string_view::npos) continue;
+        auto file = image_file(index);
+        // Mapped data files are not images: searching them is not worth a mention.
+        if (!file && file.error().code == procscope::ErrorCode::unsupported) continue;
         ++count;
         if (!searched.empty()) searched += ", ";
         searched += image.path;
-        auto file = image_file(index);
         if (!file) {
-            searched += " (unreadable: " + file.error().message + ")";
+            searched += " (cannot use the file: " + file.error().message + ")";
             continue;
         }
         auto match = (*file)->find(name);
@@ -108,6 +137,12 @@ procscope::Expected<ResolvedSymbol> Resolver::find(std::string_view name, std::s
             if ((*file)->is_stripped()) searched += " (stripped, no debug file)";
             continue;
         }
+        // A thread-local's value is an offset in each thread's TLS block, not an address.
+        if (match->symbol.type == objfile::ElfSymbolType::tls)
+            return procscope::make_error(procscope::ErrorCode::unsupported,
+                                         "symbol '" + std::string(name) + "' in " + image.path +
+                                             " is thread-local: each thread has its own copy, which procscope "
+                                             "does not locate");
         auto bias = load_bias(index);
         if (!bias) return std::unexpected(bias.error());
         ResolvedSymbol resolved;
@@ -133,16 +168,19 @@ procscope::Expected<ResolvedSymbol> Resolver::find(std::string_view name, std::s
 procscope::Expected<ResolvedAddress> Resolver::symbolize(std::uint64_t address) const {
     ResolvedAddress result;
     result.address = address;
-    // First a file mapping that holds the address; then an image whose loaded extent does
-    // (its .bss lies past the last file mapping).
-    for (std::size_t i = 0; i < state_->images.size() && !result.image; ++i) {
+    const std::vector<Image>& images = state_->images;
+    // First a file mapping that holds the address.
+    for (std::size_t i = 0; i < images.size() && !result.image; ++i) {
         std::uint64_t offset = 0;
-        if (state_->images[i].file_offset_of(address, offset)) {
+        if (images[i].file_offset_of(address, offset)) {
             result.image = i;
             result.file_offset = offset;
         }
     }
-    for (std::size_t i = 0; i < state_->images.size() && !result.image; ++i) {
+    // Else the image just below it, if its loaded extent reaches it (.bss lies past the last
+    // file mapping). Images are in address order; files that are not ELF are passed over.
+    for (std::size_t i = images.size(); i-- > 0 && !result.image;) {
+        if (images[i].start() > address) continue;
         auto bias = load_bias(i);
         if (!bias) continue;
         auto file = image_file(i);
@@ -154,13 +192,17 @@ procscope::Expected<ResolvedAddress> Resolver::symbolize(std::uint64_t address) 
                 break;
             }
         }
+        break;
     }
     if (!result.image) return result;
     auto bias = load_bias(*result.image);
     if (!bias) return std::unexpected(bias.error());
     result.file_vaddr = address - *bias;
     auto file = image_file(*result.image);
-    if (file) result.symbol = (*file)->symbolize(result.file_vaddr);
+    // The loader's view of the offset: bytes past a segment's p_filesz (.bss) come from no
+    // file offset, even where the kernel maps the file's last page over them.
+    result.file_offset = (*file)->elf().vaddr_to_offset(result.file_vaddr);
+    result.symbol = (*file)->symbolize(result.file_vaddr);
     return result;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "symbols/image_file.hpp"
 
@@ -23,7 +24,9 @@ struct FileKey {
 class FileCache {
 public:
     // Opens `open_path` (a /proc/PID/map_files entry, a /proc/PID/root path or a plain path);
-    // returns the cached parse when a file with the same identity was opened before.
+    // returns the cached parse when a file with the same identity was opened before with the
+    // same debug directories (they decide which debug file it carries; the root does not
+    // count, so processes in one mount namespace share entries).
     procscope::Expected<std::shared_ptr<const ImageFile>> open(const std::string& open_path, const std::string& path,
                                                                const std::string& display_name,
                                                                const DebugFileSearch& search);
@@ -36,7 +39,8 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::map<FileKey, std::shared_ptr<const ImageFile>> files_;
+    // Keyed by the file's identity and the debug directories joined by '\0'.
+    std::map<std::pair<FileKey, std::string>, std::shared_ptr<const ImageFile>> files_;
 };
 
 } // namespace symbols

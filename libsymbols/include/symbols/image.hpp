@@ -36,8 +36,9 @@ struct Image {
 };
 
 // Groups file-backed regions (kinds file and deleted_file) into images by (dev, inode, path),
-// in address order. A second mapping of a file's offset 0 starts a new image, so a file
-// mapped twice gives two images.
+// in address order. A mapping of a file's offset 0 starts a new image, so a file mapped twice
+// gives two images, except right after another offset-0 mapping of it: lld's unaligned
+// segments all map from file page 0.
 std::vector<Image> images_from_regions(const procmaps::RegionList& regions);
 
 } // namespace symbols

@@ -40,7 +40,8 @@ struct AddressMatch {
 class ImageFile {
 public:
     // Maps the file behind `fd` (not kept) and finds its debug companions. `path` is where
-    // the file lives, for debuglink lookups beside it; `display_name` labels errors.
+    // the file lives, for debuglink lookups beside it; `display_name` labels errors. A file
+    // that is not ELF at all (a mapped data file) is `unsupported`.
     static procscope::Expected<std::shared_ptr<const ImageFile>> from_fd(int fd, const std::string& path,
                                                                          const std::string& display_name,
                                                                          const DebugFileSearch& search);

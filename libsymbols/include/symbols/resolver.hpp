@@ -30,7 +30,7 @@ struct ResolvedSymbol {
 struct ResolvedAddress {
     std::uint64_t address = 0;
     std::optional<std::size_t> image;        // none when no image covers the address
-    std::optional<std::uint64_t> file_offset; // when a file mapping holds it (not in .bss)
+    std::optional<std::uint64_t> file_offset; // where the loader read it from; none in .bss
     std::uint64_t file_vaddr = 0;            // address - load bias, when in an image
     std::optional<AddressMatch> symbol;      // the symbol covering it, if any
 };
@@ -43,12 +43,18 @@ public:
     virtual procmaps::MemoryReader& memory() = 0;
     // Paths to try, in order, to open the file behind `image`.
     virtual std::vector<std::string> open_candidates(const Image& image) const = 0;
+    // Whether the candidates are views of one file (a process's /proc links and its path), so a
+    // file unusable through one is unusable through all; a core's candidates are other files.
+    virtual bool candidates_are_one_file() const { return true; }
     // Prepended to absolute paths when looking for debug files (e.g. /proc/PID/root).
     virtual std::string debug_root() const = 0;
     // The main executable's path, if known (it is searched first).
     virtual std::string executable_path() const = 0;
     // "process 1234" / "core file core.1234", for messages.
     virtual std::string describe() const = 0;
+    // The build-id the image had when it was mapped, when the file found by path may be
+    // another one (a core's images, opened by their recorded paths); nullopt: no check.
+    virtual std::optional<std::vector<std::byte>> mapped_build_id(const Image&) { return std::nullopt; }
 };
 
 struct ResolverOptions {

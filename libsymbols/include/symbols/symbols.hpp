@@ -6,4 +6,5 @@
 #include "symbols/image.hpp"
 #include "symbols/image_file.hpp"
 #include "symbols/load_bias.hpp"
+#include "symbols/memory_build_id.hpp"
 #include "symbols/resolver.hpp"

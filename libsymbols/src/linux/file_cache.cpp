@@ -19,9 +19,12 @@ procscope::Expected<std::shared_ptr<const ImageFile>> FileCache::open(const std:
         ::close(fd);
         return std::unexpected(procscope::error_from_errno(saved, display_name));
     }
-    FileKey key{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
-                static_cast<std::uint64_t>(st.st_size),
-                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    FileKey file{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                 static_cast<std::uint64_t>(st.st_size),
+                 static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    std::string dirs;
+    for (const std::string& dir : search.debug_dirs) dirs.append(dir).push_back('\0');
+    auto key = std::make_pair(file, std::move(dirs));
     {
         std::lock_guard lock(mutex_);
         if (auto it = files_.find(key); it != files_.end()) {

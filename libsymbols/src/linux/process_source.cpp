@@ -28,6 +28,9 @@ public:
                           static_cast<unsigned long long>(image.mappings.front().end));
             candidates.push_back(proc + name);
         }
+        // map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE); /proc/PID/exe only ptrace
+        // access, so an unprivileged caller still reaches a deleted or replaced executable.
+        if (image.path == executable_path()) candidates.push_back(proc + "/exe");
         if (!image.deleted && image.path.starts_with('/')) {
             candidates.push_back(proc + "/root" + image.path);
             candidates.push_back(image.path);

@@ -1,0 +1,167 @@
+#include "dyldcache/symbol_index.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+
+namespace dyldcache {
+
+namespace {
+
+// FNV-1a: names are short, and the index is built once.
+std::uint32_t hash_name(std::string_view name) noexcept {
+    std::uint32_t hash = 2166136261u;
+    for (char c : name) {
+        hash ^= static_cast<std::uint8_t>(c);
+        hash *= 16777619u;
+    }
+    return hash;
+}
+
+bool indexable(const objfile::MachOSymbol& entry) {
+    return entry.is_defined() && entry.kind() != objfile::macho::n_indr && !entry.name.empty();
+}
+
+// Entry and slot numbers are 32-bit; a cache with more symbols is cut short with a warning.
+constexpr std::size_t max_entries = std::numeric_limits<std::uint32_t>::max() / 2 - 1;
+
+}  // namespace
+
+SymbolIndex SymbolIndex::build(const SharedCache& cache, SymbolIndexOptions options) {
+    SymbolIndex index;
+    const auto images = cache.images();
+    index.tables_.resize(images.size());
+    index.locals_.resize(images.size());
+    // Sized once: growing a million-entry vector would briefly hold it twice.
+    std::size_t expected = 0;
+    for (const CacheImage& image : images)
+        if (auto macho = cache.macho(image))
+            if (auto table = (*macho)->symbol_table()) expected += table->size();
+    index.entries_.reserve(std::min(expected, max_entries));
+    for (const CacheImage& image : images) {
+        auto fail = [&](const procscope::Error& error) {
+            index.warnings_.push_back(std::string(image.path) + ": left out of the symbol index: " + error.message);
+        };
+        if (index.entries_.size() >= max_entries) {
+            index.warnings_.push_back("the symbol index is full; later images are left out");
+            break;
+        }
+        auto macho = cache.macho(image);
+        if (!macho) {
+            fail(macho.error());
+            continue;
+        }
+        auto table = (*macho)->symbol_table();
+        if (!table) {
+            fail(table.error());
+            continue;
+        }
+        const std::size_t before = index.entries_.size();
+        bool complete = true;
+        for (std::uint32_t i = 0; i < table->size() && index.entries_.size() < max_entries; ++i) {
+            auto entry = table->at(i);
+            if (!entry) {
+                fail(entry.error());
+                complete = false;
+                break;
+            }
+            if (!indexable(*entry)) continue;
+            index.entries_.push_back({hash_name(entry->name), image.index, i, SymbolSource::symbol_table, entry->is_external()});
+        }
+        if (!complete) index.entries_.resize(before);
+        else index.tables_[image.index] = std::move(*table);
+        if (complete && index.tables_[image.index].empty()) {
+            auto trie = (*macho)->exports_trie();
+            if (!trie) {
+                fail(trie.error());
+                continue;
+            }
+            const std::uint64_t base = (*macho)->image_base();
+            auto walked = trie->for_each([&](const objfile::ExportedSymbol& exported) {
+                if (exported.is_reexport() || index.entries_.size() >= max_entries) return;
+                const bool absolute = exported.kind() == objfile::ExportKind::absolute;
+                index.exported_.push_back({exported.name, absolute ? exported.address : base + exported.address});
+                index.entries_.push_back({hash_name(exported.name), image.index,
+                                          static_cast<std::uint32_t>(index.exported_.size() - 1),
+                                          SymbolSource::exports_trie, true});
+            });
+            if (!walked) fail(walked.error());
+        }
+        if (!options.include_locals) continue;
+        auto locals = cache.local_symbols(image);
+        if (!locals) {
+            fail(locals.error());
+            continue;
+        }
+        if (!*locals) continue;
+        for (std::uint32_t i = 0; i < (*locals)->size() && index.entries_.size() < max_entries; ++i) {
+            auto entry = (*locals)->at(i);
+            if (!entry) {
+                fail(entry.error());
+                break;
+            }
+            if (!indexable(*entry)) continue;
+            index.entries_.push_back({hash_name(entry->name), image.index, i, SymbolSource::local_symbols,
+                                      entry->is_external()});
+        }
+        index.locals_[image.index] = std::move(**locals);
+    }
+    index.insert_all();
+    return index;
+}
+
+void SymbolIndex::insert_all() {
+    // At most half full, so probe sequences stay short.
+    const std::size_t capacity = std::bit_ceil(std::max<std::size_t>(16, entries_.size() * 2));
+    slots_.assign(capacity, 0);
+    const std::size_t mask = capacity - 1;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+        std::size_t slot = entries_[i].hash & mask;
+        while (slots_[slot] != 0) slot = (slot + 1) & mask;
+        slots_[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+}
+
+std::optional<IndexedSymbol> SymbolIndex::entry_symbol(const Entry& entry) const {
+    IndexedSymbol symbol;
+    symbol.image = entry.image;
+    symbol.source = entry.source;
+    symbol.external = entry.external;
+    if (entry.source == SymbolSource::exports_trie) {
+        const ExportedName& exported = exported_[entry.symbol];
+        symbol.name = exported.name;
+        symbol.address = exported.address;
+        return symbol;
+    }
+    const objfile::MachOSymbolTable* table =
+        entry.source == SymbolSource::symbol_table ? &tables_[entry.image]
+                                                   : (locals_[entry.image] ? &*locals_[entry.image] : nullptr);
+    if (!table) return std::nullopt;
+    auto read = table->at(entry.symbol);  // read once during build, so it decodes again
+    if (!read) return std::nullopt;
+    symbol.name = read->name;
+    symbol.address = read->value;
+    return symbol;
+}
+
+std::vector<IndexedSymbol> SymbolIndex::find(std::string_view name) const {
+    std::vector<IndexedSymbol> found;
+    if (slots_.empty()) return found;
+    const std::uint32_t hash = hash_name(name);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t slot = hash & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
+        const Entry& entry = entries_[slots_[slot] - 1];
+        if (entry.hash != hash) continue;
+        if (auto symbol = entry_symbol(entry); symbol && symbol->name == name) found.push_back(*symbol);
+    }
+    return found;
+}
+
+std::size_t SymbolIndex::memory_size() const noexcept {
+    return entries_.capacity() * sizeof(Entry) + slots_.capacity() * sizeof(std::uint32_t) +
+           tables_.capacity() * sizeof(objfile::MachOSymbolTable) +
+           locals_.capacity() * sizeof(std::optional<objfile::MachOSymbolTable>) +
+           exported_.size() * sizeof(ExportedName);
+}
+
+}  // namespace dyldcache

@@ -1,0 +1,130 @@
+// instrument: basic-block coverage of a program or a running process (docs/instrument.md).
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "instrument/coverage_client.hpp"
+#include "instrument/drcov_writer.hpp"
+#include "instrument/plain_coverage_writer.hpp"
+#include "options.hpp"
+#include "run_report.hpp"
+
+namespace instrument::cli {
+
+namespace {
+
+// The CLI's client: coverage, with warnings and child events logged as they happen.
+class CliCoverage final : public CoverageClient {
+public:
+    CliCoverage(CoverageOptions coverage, DebuggerOptions debugger, MessageLog& log)
+        : CoverageClient(std::move(coverage), debugger), log_(log) {}
+
+protected:
+    void OnWarning(TargetProcess& process, const std::string& message) override {
+        log_.line(fmt::format("instrument: warning: pid {}: {}", process.pid(), message));
+    }
+    void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
+        CoverageClient::OnCrash(process, info);
+        if (!process.is_main()) log_.line(fmt::format("instrument: child {} crashed: {}", process.pid(), info.describe()));
+    }
+
+private:
+    MessageLog& log_;
+};
+
+Debugger* g_running = nullptr;
+
+// Ctrl-C and SIGTERM end the run through the debugger, so coverage is still written.
+void on_interrupt(int) {
+    if (g_running) g_running->request_stop(StopReason::interrupt);
+}
+
+void install_interrupt_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    // No SA_RESTART: the tracer's waitpid must return to see the request.
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(signal, &action, nullptr);
+}
+
+std::string one_line_error(const procscope::Error& error) {
+    std::string line = "instrument: " + error.message;
+    if (error.code == procscope::ErrorCode::permission && error.message.find("trace") != std::string::npos)
+        line += " (it may be traced already, or see /proc/sys/kernel/yama/ptrace_scope)";
+    return line;
+}
+
+int run(const Options& opts, MessageLog& log) {
+    CoverageOptions coverage{opts.modules, opts.on_load, opts.block_cache};
+    DebuggerOptions debugger;
+    debugger.timeout = opts.timeout;
+    debugger.follow_children = opts.follow_children;
+    CliCoverage client(coverage, debugger, log);
+    g_running = &client;
+    install_interrupt_handlers();
+
+    procscope::Expected<RunResult> result;
+    std::string target;
+    bool attached = opts.pid != 0;
+    if (attached) {
+        target = fmt::format("process {}", opts.pid);
+        result = client.run_attached(opts.pid);
+    } else {
+        target = opts.program.front();
+        LaunchOptions launch{opts.program, opts.target_env, opts.working_directory};
+        result = client.run_program(launch);
+    }
+    g_running = nullptr;
+    if (!result) {
+        log.line(one_line_error(result.error()));
+        return 1;
+    }
+
+    if (attached && !result->executable.empty()) target = result->executable;
+
+    // Coverage first: whatever else happens, what was collected reaches the files.
+    int status = exit_status(*result, attached);
+    const Coverage& collected = client.coverage();
+    if (!opts.coverage_file.empty())
+        if (auto ok = PlainCoverageWriter::write_file(collected, opts.coverage_file); !ok) {
+            log.line("instrument: " + ok.error().message);
+            status = 1;
+        }
+    if (!opts.drcov_file.empty())
+        if (auto ok = DrcovWriter::write_file(collected, opts.drcov_file); !ok) {
+            log.line("instrument: " + ok.error().message);
+            status = 1;
+        }
+    if (!opts.quiet) {
+        log.line("instrument: " + describe_end(*result, target, opts));
+        write_summary(log, collected);
+    }
+    for (const std::string& name : client.modules_never_loaded())
+        log.line(fmt::format("instrument: warning: module {} was never loaded", name));
+    return status;
+}
+
+} // namespace
+
+} // namespace instrument::cli
+
+int main(int argc, char** argv) {
+    using namespace instrument::cli;
+    auto opts = parse_options(argc, argv);
+    if (!opts) return opts.error();
+    std::FILE* out = stderr;
+    if (!opts->log_file.empty()) {
+        // "e": close-on-exec, so the target does not inherit the log.
+        out = std::fopen(opts->log_file.c_str(), "ae");
+        if (!out) {
+            std::fprintf(stderr, "instrument: %s: %s\n", opts->log_file.c_str(), std::strerror(errno));
+            return 1;
+        }
+    }
+    MessageLog log(out);
+    int status = run(*opts, log);
+    if (out != stderr) std::fclose(out);
+    return status;
+}

@@ -1,0 +1,148 @@
+#include "options.hpp"
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <cstdio>
+#include <fmt/format.h>
+#include <iostream>
+#include <limits>
+
+#include "argv_normalizer.hpp"
+#include "instrument/block_cache.hpp"
+
+namespace instrument::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* synopsis =
+    "Usage: instrument [options] -- PROGRAM [ARGS...]\n"
+    "       instrument [options] -pid PID\n"
+    "\n"
+    "Runs PROGRAM (or attaches to PID) under a debugger and records which basic blocks of the\n"
+    "chosen modules run: a one-shot breakpoint per block, so each block costs one stop the\n"
+    "first time it runs and nothing after. TinyInst-style flags: -name, --name and --name-with-\n"
+    "dashes are the same option.\n";
+
+constexpr const char* epilogue =
+    "\n"
+    "Exit status: the target's own exit code when it exits; 128+N when signal N kills it\n"
+    "(crash or not); 124 when -timeout kills it (hang); 130 when interrupted (Ctrl-C).\n"
+    "Attached runs that end by detaching (-timeout, Ctrl-C) exit 0 and 130. Before the target\n"
+    "runs: 1 for errors (no such program, cannot attach), 2 for usage errors.\n"
+    "The summary and warnings go to stderr (or -log FILE); the target keeps its stdin, stdout\n"
+    "and stderr. Details: docs/instrument.md.\n"
+    "Examples:\n"
+    "  instrument -coverage_file cov.txt -- ./parser input.bin\n"
+    "  instrument -instrument_module gzip -instrument_module libc.so.6 -drcov gz.drcov -- gzip -9 -c f\n"
+    "  instrument -instrument_module libplugin.so -instrument_modules_on_load -- ./host\n"
+    "  instrument -pid 4242 -timeout 5000 -coverage_file live.txt\n";
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "instrument: %s\nTry 'instrument --help' for more information.\n", message.c_str());
+    return 2;
+}
+
+template <class T>
+bool parse_number(const std::string& text, T& out, T max) {
+    long long value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < 0 ||
+        static_cast<unsigned long long>(value) > static_cast<unsigned long long>(max))
+        return false;
+    out = static_cast<T>(value);
+    return true;
+}
+
+} // namespace
+
+std::expected<Options, int> parse_options(int argc, char** argv) {
+    Options opts;
+    std::string timeout_text, pid_text;
+    po::options_description visible("Options");
+    visible.add_options()
+        ("help,h", "show this help and exit")
+        ("version", "show the version and exit")
+        ("instrument_module", po::value(&opts.modules)->composing()->value_name("NAME"),
+         "cover this module (file name like libc.so.6, or full path); repeatable. "
+         "Default: the main executable")
+        ("coverage_file", po::value(&opts.coverage_file)->value_name("FILE"),
+         "write the blocks hit as module+0xoffset lines, sorted")
+        ("drcov", po::value(&opts.drcov_file)->value_name("FILE"),
+         "write drcov coverage (Lighthouse, bncov, ...)")
+        ("target_env", po::value(&opts.target_env)->composing()->value_name("K=V"),
+         "add (or replace) K in the target's environment; repeatable")
+        ("cwd", po::value(&opts.working_directory)->value_name("DIR"), "run the target in DIR")
+        ("instrument_modules_on_load", po::bool_switch(&opts.on_load),
+         "instrument modules as soon as they load, startup libraries included, not at the entry "
+         "point (modules dlopen()ed later are instrumented when they load either way)")
+        ("follow_children", po::bool_switch(&opts.follow_children),
+         "cover forked children too (default: children run uninstrumented)")
+        ("timeout", po::value(&timeout_text)->value_name("MS"),
+         "stop after MS milliseconds: a launched target is killed and reported as a hang, an "
+         "attached one is detached and runs on")
+        ("pid", po::value(&pid_text)->value_name("PID"), "attach to a running process (every thread)")
+        ("log", po::value(&opts.log_file)->value_name("FILE"), "write instrument's messages to FILE, not stderr")
+        ("block_cache", po::value(&opts.block_cache)->value_name("DIR"),
+         "keep block lists between runs in DIR, by build-id (default: $XDG_CACHE_HOME/procscope/blocks "
+         "or ~/.cache/procscope/blocks)")
+        ("no_block_cache", "find blocks afresh every run, and store nothing")
+        ("quiet", po::bool_switch(&opts.quiet), "no summary (warnings and errors still)");
+
+    std::set<std::string> with_value, flags;
+    for (const auto& option : visible.options()) {
+        std::string name = option->long_name();
+        (option->semantic()->max_tokens() > 0 ? with_value : flags).insert(name);
+    }
+    SplitCommandLine split = split_command_line(argc, argv, with_value, flags);
+    std::vector<const char*> words;
+    for (const std::string& word : split.options) words.push_back(word.c_str());
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(static_cast<int>(words.size()), words.data()).options(visible).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        return std::unexpected(usage_error(e.what()));
+    }
+    if (vm.count("help")) {
+        std::cout << synopsis << '\n' << visible << epilogue;
+        return std::unexpected(0);
+    }
+    if (vm.count("version")) {
+        std::puts("instrument " PROCSCOPE_VERSION);
+        return std::unexpected(0);
+    }
+    opts.program = std::move(split.program);
+    if (vm.count("no_block_cache")) {
+        if (vm.count("block_cache")) return std::unexpected(usage_error("-block_cache and -no_block_cache contradict"));
+        opts.block_cache.clear();
+    } else if (!vm.count("block_cache")) {
+        opts.block_cache = instrument::BlockCache::default_directory();
+    }
+    if (!timeout_text.empty()) {
+        long long ms = 0;
+        if (!parse_number(timeout_text, ms, std::numeric_limits<long long>::max() / 1000000) || ms == 0)
+            return std::unexpected(usage_error(fmt::format("-timeout: '{}': not a positive number of milliseconds", timeout_text)));
+        opts.timeout = std::chrono::milliseconds(ms);
+    }
+    if (vm.count("pid")) {
+        if (!parse_number(pid_text, opts.pid, std::numeric_limits<pid_t>::max()) || opts.pid <= 0)
+            return std::unexpected(usage_error(fmt::format("-pid: '{}': not a process ID", pid_text)));
+        if (!opts.program.empty())
+            return std::unexpected(usage_error("give either -pid PID or a program to run, not both"));
+        if (!opts.target_env.empty() || !opts.working_directory.empty())
+            return std::unexpected(usage_error("-target_env and -cwd apply to a launched program, not to -pid"));
+    } else if (opts.program.empty()) {
+        return std::unexpected(usage_error("no program to run (put it after --) and no -pid"));
+    }
+    for (const std::string& entry : opts.target_env)
+        if (entry.find('=') == std::string::npos || entry.front() == '=')
+            return std::unexpected(usage_error(fmt::format("-target_env: '{}': expected K=V", entry)));
+    for (const std::string& name : opts.modules)
+        if (name.empty()) return std::unexpected(usage_error("-instrument_module: empty module name"));
+    return opts;
+}
+
+} // namespace instrument::cli

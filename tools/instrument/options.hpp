@@ -1,0 +1,32 @@
+// The instrument command line.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace instrument::cli {
+
+struct Options {
+    std::vector<std::string> modules;      // -instrument_module
+    std::string coverage_file;             // -coverage_file: module+0xoffset lines
+    std::string drcov_file;                // -drcov
+    std::vector<std::string> target_env;   // -target_env K=V
+    std::string working_directory;         // -cwd
+    bool on_load = false;                  // -instrument_modules_on_load
+    bool follow_children = false;          // -follow_children
+    std::chrono::milliseconds timeout{0};  // -timeout
+    pid_t pid = 0;                         // -pid
+    std::string log_file;                  // -log
+    bool quiet = false;                    // -quiet: no summary
+    std::string block_cache;               // -block_cache DIR ("" with -no_block_cache)
+    std::vector<std::string> program;      // after --
+};
+
+// The options, or the exit status to leave with (0 after --help/--version, 2 for usage errors,
+// which are printed as one line).
+std::expected<Options, int> parse_options(int argc, char** argv);
+
+} // namespace instrument::cli

@@ -1,0 +1,73 @@
+#include "run_report.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "procscope/hex.hpp"
+
+namespace instrument::cli {
+
+void MessageLog::line(const std::string& text) {
+    std::fputs(text.c_str(), out_);
+    std::fputc('\n', out_);
+    std::fflush(out_);
+}
+
+std::string describe_end(const RunResult& result, const std::string& target, const Options& opts) {
+    using End = RunResult::End;
+    switch (result.end) {
+    case End::exited: return fmt::format("{} (pid {}) exited with code {}", target, result.pid, result.exit_code);
+    case End::signaled:
+        return fmt::format("{} (pid {}) was killed by {}{}", target, result.pid, signal_name(result.signal),
+                           result.core_dumped ? " (core dumped)" : "");
+    case End::crashed:
+        return fmt::format("{} (pid {}) crashed: {}", target, result.pid,
+                           result.crash ? result.crash->describe() : signal_name(result.signal));
+    case End::hang:
+        return result.target_alive
+                   ? fmt::format("{} (pid {}) still running after {} ms: detached, it runs on", target, result.pid,
+                                 opts.timeout.count())
+                   : fmt::format("{} (pid {}) hang: killed after {} ms", target, result.pid, opts.timeout.count());
+    case End::interrupted:
+        return result.target_alive ? fmt::format("interrupted: detached from {} (pid {}), it runs on", target, result.pid)
+                                   : fmt::format("interrupted: {} (pid {}) killed", target, result.pid);
+    case End::detached: return fmt::format("detached from {} (pid {}), it runs on", target, result.pid);
+    }
+    return "ended";
+}
+
+void write_summary(MessageLog& log, const Coverage& coverage) {
+    std::size_t name_width = 6;
+    for (const CoveredModule& module : coverage.modules) name_width = std::max(name_width, module.name.size());
+    log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>8}  {:>10}  {:>10}  {:>10}", "module", name_width, "base",
+                         "blocks", "hit", "discovery", "insertion", "cpu"));
+    for (const CoveredModule& module : coverage.modules) {
+        log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>8}  {:>7.1f} ms  {:>7.1f} ms  {:>7.1f} ms",
+                             procscope::escape_bytes(module.name), name_width, procscope::to_hex(module.base),
+                             module.blocks_found(), module.blocks_hit(), module.discovery_ms, module.insertion_ms,
+                             module.cpu_ms));
+        if (!module.problem.empty()) log.line("  not instrumented: " + module.problem);
+    }
+    std::size_t cached = 0;
+    for (const CoveredModule& module : coverage.modules) cached += module.blocks_from_cache;
+    log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>8}", "total", name_width,
+                         fmt::format("{} module{}", coverage.modules.size(), coverage.modules.size() == 1 ? "" : "s"),
+                         coverage.blocks_found(), coverage.blocks_hit()));
+    if (cached > 0)
+        log.line(fmt::format("(block lists of {} module{} from the block cache)", cached, cached == 1 ? "" : "s"));
+}
+
+int exit_status(const RunResult& result, bool attached) {
+    using End = RunResult::End;
+    switch (result.end) {
+    case End::exited: return result.exit_code;
+    case End::signaled:
+    case End::crashed: return 128 + result.signal;
+    case End::hang: return attached ? 0 : 124;
+    case End::interrupted: return 130;
+    case End::detached: return 0;
+    }
+    return 1;
+}
+
+} // namespace instrument::cli
