@@ -1,4 +1,5 @@
 // Cache files and their mapping tables.
+#include <sys/mman.h>
 #include <utility>
 
 #include "dyldcache/cache_file.hpp"
@@ -27,6 +28,11 @@ FileOpener mmap_file_opener() {
     return [](const std::string& path) -> Expected<FileBytes> {
         auto file = procscope::MappedFile::open(path);
         if (!file) return std::unexpected(file.error());
+        // A cache is read a few pages here and there. Without this hint the kernel reads ahead
+        // into large page-cache folios and maps them whole, so touching one byte in 4 MiB can
+        // make the process resident in most of a multi-gigabyte file. Only a hint: failure is fine.
+        const Bytes bytes = file->bytes();
+        if (!bytes.empty()) ::madvise(const_cast<std::byte*>(bytes.data()), bytes.size(), MADV_RANDOM);
         return FileBytes::owned(std::move(*file));
     };
 }

@@ -76,9 +76,9 @@ Expected<std::optional<CacheSymbol>> find_exported(const SharedCache& cache, con
                                                     std::string(name) + "\" visits too many images (a cycle?)");
     auto macho = cache.macho(image);
     if (!macho) return std::unexpected(macho.error());
-    auto trie = (*macho)->exports_trie();
+    auto trie = cache.exports_trie(image);
     if (!trie) return std::unexpected(trie.error());
-    auto found = trie->find(name);
+    auto found = (*trie)->find(name);
     if (!found) return std::unexpected(found.error());
     if (*found) {
         CacheSymbol symbol = from_export(**found, **macho, image);

@@ -53,6 +53,7 @@ Expected<SharedCache::State*> finish_open(SharedCache::State& state) {
     if (!images) return std::unexpected(images.error());
     state.images = std::move(*images);
     state.machos.resize(state.images.images().size());
+    state.tries.resize(state.images.images().size());
     load_slide_infos(state);
     load_local_symbols(state);
     return &state;
@@ -152,6 +153,16 @@ Expected<const objfile::MachOFile*> SharedCache::macho(const CacheImage& image) 
     }
     state_->machos[image.index] = std::make_unique<objfile::MachOFile>(std::move(*parsed));
     return state_->machos[image.index].get();
+}
+
+Expected<const objfile::ExportsTrie*> SharedCache::exports_trie(const CacheImage& image) const {
+    auto parsed = macho(image);
+    if (!parsed) return std::unexpected(parsed.error());
+    if (const auto& cached = state_->tries[image.index]) return cached.get();
+    auto trie = (*parsed)->exports_trie();
+    if (!trie) return std::unexpected(trie.error());
+    state_->tries[image.index] = std::make_unique<objfile::ExportsTrie>(std::move(*trie));
+    return state_->tries[image.index].get();
 }
 
 Expected<const LocalSymbols*> SharedCache::local_symbols_info() const {

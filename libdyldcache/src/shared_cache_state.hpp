@@ -19,6 +19,7 @@ struct SharedCache::State {
     std::optional<Expected<LocalSymbols>> local_symbols;  // nullopt: the cache has none
     std::vector<std::optional<Expected<SlideInfo>>> slide_infos;  // per address-space mapping
     mutable std::vector<std::unique_ptr<objfile::MachOFile>> machos;  // per image, parsed on first use
+    mutable std::vector<std::unique_ptr<objfile::ExportsTrie>> tries;  // per image, found on first use
 };
 
 // Opens every file of the cache into `state` (shared_cache_open.cpp).

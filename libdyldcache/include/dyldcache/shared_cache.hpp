@@ -3,7 +3,7 @@
 // expects, put together into one address space with its images, local symbols and slide info.
 // Files are mapped, not read: only the pages a question touches are paged in.
 //
-// Not thread-safe: per-image Mach-O views are parsed on first use and kept.
+// Not thread-safe: per-image Mach-O views and exports tries are made on first use and kept.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +59,8 @@ public:
     // The image's Mach-O: header and load commands read in place, LINKEDIT tables resolved
     // through the __LINKEDIT segment's address (so in whichever subcache holds it).
     Expected<const objfile::MachOFile*> macho(const CacheImage& image) const;
+    // The image's exports trie, located once and kept (lookups in a named image reuse it).
+    Expected<const objfile::ExportsTrie*> exports_trie(const CacheImage& image) const;
     // The image's unmapped local symbols; nullopt when the cache has none for it.
     Expected<std::optional<objfile::MachOSymbolTable>> local_symbols(const CacheImage& image) const;
     // The cache's local symbols info (main file or .symbols), an error when it is malformed.

@@ -147,9 +147,11 @@ Expected<void> ExportsTrie::for_each(const std::function<void(const ExportedSymb
         auto children = reader.skip_terminal(node, start, size);
         if (!children) return std::unexpected(children.error());
         if (size > 0) {
-            symbol = ExportedSymbol{};
+            // Reset all but the name, whose buffer is reused: no allocation per symbol.
+            symbol.flags = symbol.address = symbol.resolver = symbol.library_ordinal = 0;
+            symbol.imported_name = {};
             if (auto ok = reader.read_terminal(node, start, size, symbol); !ok) return ok;
-            symbol.name = name;
+            symbol.name.assign(name);
             visit(symbol);
         }
         auto count = reader.child_count(node, *children);

@@ -30,6 +30,13 @@ std::uint32_t version_min_platform(std::uint32_t cmd) noexcept {
     }
 }
 
+LinkedDylib linked_dylib(const LoadCommand& command, bool byte_swapped) noexcept {
+    const auto raw = macho::command_as<macho::DylibCommand>(command, byte_swapped);
+    return LinkedDylib{dylib_link_kind(command.cmd).value_or(DylibLinkKind::load),
+                       macho::command_string(command, raw.name.offset), raw.timestamp, raw.current_version,
+                       raw.compatibility_version, command.index};
+}
+
 } // namespace
 
 std::string format_uuid(const MachOUuid& uuid) {
@@ -55,17 +62,6 @@ std::optional<std::string_view> MachOFile::install_name() const noexcept {
     const auto raw = macho::command_as<macho::DylibCommand>(*command, byte_swapped_);
     return macho::command_string(*command, raw.name.offset);
 }
-
-namespace {
-
-LinkedDylib linked_dylib(const LoadCommand& command, bool byte_swapped) noexcept {
-    const auto raw = macho::command_as<macho::DylibCommand>(command, byte_swapped);
-    return LinkedDylib{dylib_link_kind(command.cmd).value_or(DylibLinkKind::load),
-                       macho::command_string(command, raw.name.offset), raw.timestamp, raw.current_version,
-                       raw.compatibility_version, command.index};
-}
-
-} // namespace
 
 std::vector<LinkedDylib> MachOFile::linked_dylibs() const {
     std::vector<LinkedDylib> dylibs;
