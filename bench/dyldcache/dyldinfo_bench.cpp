@@ -133,46 +133,35 @@ void drop_from_page_cache(const std::string& path) {
     ::close(fd);
 }
 
-int measure(const std::string& dir) {
-    const std::string path = dir + "/dyld_shared_cache_arm64";
-    const std::uint64_t cache_size = fs::file_size(path);
-    drop_from_page_cache(path);
+struct Figures {
+    double list_ms = 0, cold_us = 0, warm_us = 0, index_ms = 0, across_us = 0;
+    std::uint64_t rss_list = 0, rss_lookups = 0, rss_index = 0;  // KiB, peak after each phase
+    std::size_t index_size = 0, index_bytes = 0, found = 0, asked = 0;
+    int images = 0;
+};
 
-    // 1. Open the cache and list every image (path, address, UUID): a fresh open each run.
-    std::vector<double> list_runs;
-    std::size_t image_count = 0;
-    for (int run = 0; run < 21; ++run) {
+// One pass over the workload. `list_runs` fresh opens are timed for the listing; the lookups
+// go to `asks` (image, symbol) pairs, first each image's first use, then again.
+bool run_pass(const std::string& path, int list_runs, const std::vector<std::pair<int, int>>& asks, Figures& out) {
+    std::vector<double> list_times;
+    for (int run = 0; run < list_runs; ++run) {
         const auto start = Clock::now();
         auto cache = dyldcache::SharedCache::open(path);
         if (!cache) {
             std::fprintf(stderr, "dyldinfo_bench: %s\n", cache.error().message.c_str());
-            return 1;
+            return false;
         }
         std::uint64_t checksum = 0;
         for (const dyldcache::CacheImage& image : cache->images())
             checksum += image.address + image.path.size() + (image.uuid ? (*image.uuid)[0] : 0);
-        image_count = cache->images().size();
-        list_runs.push_back(seconds_since(start));
+        list_times.push_back(seconds_since(start));
+        out.images = static_cast<int>(cache->images().size());
         if (checksum == 1) std::printf(" ");
     }
+    out.list_ms = median(list_times) * 1e3;
+    out.rss_list = peak_rss_kib();
     auto cache = dyldcache::SharedCache::open(path);
-    const int images = static_cast<int>(image_count);
-    const std::uint64_t rss_after_list = peak_rss_kib();
-
-    // 2. A symbol in a named image: first touch of each image (parses its load commands) and
-    //    again once parsed.
-    std::mt19937 random(1);
-    std::vector<std::pair<int, int>> asks;
-    const int symbols_per_image = [&] {
-        auto macho = cache->macho(cache->images()[0]);
-        auto table = (*macho)->symbol_table();
-        return static_cast<int>(table->size()) - 1;  // less the table symbol
-    }();
-    for (int i = 0; i < std::min(images, 1000); ++i)
-        asks.emplace_back(static_cast<int>(random() % static_cast<unsigned>(images)),
-                          static_cast<int>(random() % static_cast<unsigned>(symbols_per_image)));
     std::vector<double> cold, warm;
-    std::size_t found = 0;
     for (int pass = 0; pass < 2; ++pass) {
         for (const auto& [image, symbol] : asks) {
             const std::string image_path = install_name(image), name = symbol_name(image, symbol);
@@ -182,61 +171,90 @@ int measure(const std::string& dir) {
                 auto symbol_hit = dyldcache::find_symbol(*cache, **where, name);
                 hit = symbol_hit && *symbol_hit;
             }
-            const double took = seconds_since(start);
-            (pass == 0 ? cold : warm).push_back(took);
-            if (hit) ++found;
+            (pass == 0 ? cold : warm).push_back(seconds_since(start));
+            out.found += hit ? 1 : 0;
         }
     }
-
-    const std::uint64_t rss_after_lookups = peak_rss_kib();
-
-    // 3. The one-time index, then names across all images.
+    out.cold_us = median(cold) * 1e6;
+    out.warm_us = median(warm) * 1e6;
+    out.rss_lookups = peak_rss_kib();
     const auto index_start = Clock::now();
     const dyldcache::SymbolIndex index = dyldcache::SymbolIndex::build(*cache);
-    const double index_build = seconds_since(index_start);
+    out.index_ms = seconds_since(index_start) * 1e3;
     std::vector<double> across;
     for (const auto& [image, symbol] : asks) {
         const std::string name = symbol_name(image, symbol);
         const auto start = Clock::now();
         auto hits = index.find(name);
         across.push_back(seconds_since(start));
-        if (hits.size() == 1) ++found;
+        out.found += hits.size() == 1 ? 1 : 0;
     }
-    const std::uint64_t rss = peak_rss_kib();
+    out.across_us = median(across) * 1e6;
+    out.rss_index = peak_rss_kib();
+    out.index_size = index.size();
+    out.index_bytes = index.memory_size();
+    out.asked = asks.size() * 3;
+    return true;
+}
 
-    // The reference point: llvm-nm-14 over the generator's input dylibs.
+int measure(const std::string& dir) {
+    const std::string path = dir + "/dyld_shared_cache_arm64";
+    const std::uint64_t cache_size = fs::file_size(path);
     const std::string inputs = dir + "/inputs";
+    int images = 0;
+    while (fs::exists(inputs + "/" + image_name(images))) ++images;
+    int symbols_per_image = 0;
+    {
+        auto cache = dyldcache::SharedCache::open(path);
+        if (!cache || cache->images().empty()) return 1;
+        auto table = (*cache->macho(cache->images()[0]))->symbol_table();
+        symbols_per_image = static_cast<int>(table->size()) - 1;  // less the pointer table's symbol
+    }
+    std::mt19937 random(1);
+    std::vector<std::pair<int, int>> asks;
+    for (int i = 0; i < std::min(images, 1000); ++i)
+        asks.emplace_back(static_cast<int>(random() % static_cast<unsigned>(images)),
+                          static_cast<int>(random() % static_cast<unsigned>(symbols_per_image)));
+
+    // Cold: the file dropped from the page cache, as a cache just copied from a device is.
+    // RSS is taken here: it counts the pages the reader touched, nothing generating left.
+    drop_from_page_cache(path);
+    Figures cold;
+    if (!run_pass(path, 1, asks, cold)) return 1;
+    // Warm: the same questions again, the pages now in the page cache.
+    Figures warm;
+    if (!run_pass(path, 21, asks, warm)) return 1;
+
     const double nm_all = time_command("llvm-nm-14 " + inputs + "/*.dylib");
     const double nm_one = time_command("llvm-nm-14 " + inputs + "/" + image_name(images / 2));
     const double nm_grep = time_command("llvm-nm-14 " + inputs + "/*.dylib | grep -F " + symbol_name(images / 2, 7));
 
-    const double list_ms = median(list_runs) * 1e3;
-    const double cold_us = median(cold) * 1e6, warm_us = median(warm) * 1e6, across_us = median(across) * 1e6;
-    std::printf("\ncache: %d images, %zu symbols in the index, %.1f MiB\n", images, index.size(),
+    std::printf("\ncache: %d images, %zu symbols in the index, %.1f MiB\n", warm.images, warm.index_size,
                 static_cast<double>(cache_size) / (1 << 20));
-    std::printf("%-44s %12s %10s %22s %10s\n", "figure (median)", "measured", "target", "llvm-nm-14 reference", "ratio");
-    std::printf("%-44s %9.2f ms %10s %19.1f ms %9.0fx\n", "open cache + list all images", list_ms, "< 20 ms",
-                nm_all * 1e3, nm_all * 1e3 / list_ms);
-    std::printf("%-44s %9.2f us %10s %19.1f ms %9.0fx\n", "symbol in a named image (first use of image)", cold_us,
-                "< 5 us", nm_one * 1e3, nm_one * 1e6 / cold_us);
-    std::printf("%-44s %9.2f us %10s %19.1f ms %9.0fx\n", "symbol in a named image (image seen before)", warm_us,
-                "< 5 us", nm_one * 1e3, nm_one * 1e6 / warm_us);
-    std::printf("%-44s %9.0f ms %10s %22s %10s\n", "index build, all images (one time)", index_build * 1e3, "< 1 s", "",
-                "");
-    std::printf("%-44s %9.2f us %10s %19.1f ms %9.0fx\n", "name across all images (after the index)", across_us, "< 5 us",
-                nm_grep * 1e3, nm_grep * 1e6 / across_us);
+    std::printf("%-42s %11s %11s %9s %14s %8s\n", "figure (median)", "warm", "cold", "target", "llvm-nm-14", "ratio");
+    auto row = [](const char* what, double warm_value, double cold_value, const char* unit, const char* target,
+                  double nm_ms, double warm_ms) {
+        std::printf("%-42s %8.2f %-2s %8.2f %-2s %9s %11.1f ms %7.0fx\n", what, warm_value, unit, cold_value, unit,
+                    target, nm_ms, nm_ms / warm_ms);
+    };
+    row("open cache + list all images", warm.list_ms, cold.list_ms, "ms", "< 20 ms", nm_all * 1e3, warm.list_ms);
+    row("symbol in a named image, first use", warm.cold_us, cold.cold_us, "us", "< 5 us", nm_one * 1e3, warm.cold_us / 1e3);
+    row("symbol in a named image, again", warm.warm_us, cold.warm_us, "us", "< 5 us", nm_one * 1e3, warm.warm_us / 1e3);
+    std::printf("%-42s %8.0f ms %8.0f ms %9s\n", "index build, all images (one time)", warm.index_ms, cold.index_ms, "< 1 s");
+    row("name across all images (after the index)", warm.across_us, cold.across_us, "us", "< 5 us", nm_grep * 1e3,
+        warm.across_us / 1e3);
     auto rss_line = [&](const char* what, std::uint64_t kib) {
-        std::printf("%-44s %9.1f MiB %9s %20.1f%% of the cache\n", what, static_cast<double>(kib) / 1024, "<< cache",
+        std::printf("%-42s %8.1f MiB  (%.1f%% of the cache)\n", what, static_cast<double>(kib) / 1024,
                     100.0 * static_cast<double>(kib) * 1024 / static_cast<double>(cache_size));
     };
-    rss_line("peak RSS after opening and listing (x21)", rss_after_list);
-    rss_line("  ... after lookups in 1000 random images", rss_after_lookups);
-    rss_line("  ... after the index and its lookups", rss);
-    std::printf("%-44s %9.1f MiB\n", "  of which the index itself", static_cast<double>(index.memory_size()) / (1 << 20));
-    std::printf("(the cache file was dropped from the page cache first: RSS counts the pages the reader touched)\n");
-    std::printf("(llvm-nm-14 columns: all inputs listed; one input listed; all inputs piped to grep. %zu of %zu lookups found)\n",
-                found, asks.size() * 3);
-    return found == asks.size() * 3 ? 0 : 1;
+    std::printf("\npeak RSS, cold pass (pages the reader touched, plus its heap):\n");
+    rss_line("  after opening and listing", cold.rss_list);
+    rss_line("  after lookups in 1000 random images", cold.rss_lookups);
+    rss_line("  after the index and its lookups", cold.rss_index);
+    std::printf("%-42s %8.1f MiB\n", "  of which the index's own memory", static_cast<double>(warm.index_bytes) / (1 << 20));
+    std::printf("(llvm-nm-14: all inputs listed; one input listed; all inputs piped to grep. ratio = llvm-nm / warm.\n"
+                " %zu of %zu lookups found)\n", warm.found + cold.found, warm.asked + cold.asked);
+    return warm.found == warm.asked && cold.found == cold.asked ? 0 : 1;
 }
 
 }  // namespace

@@ -24,15 +24,15 @@ FileBytes FileBytes::borrowed(Bytes bytes) {
     return result;
 }
 
-FileOpener mmap_file_opener() {
-    return [](const std::string& path) -> Expected<FileBytes> {
+FileOpener mmap_file_opener(bool random_access) {
+    return [random_access](const std::string& path) -> Expected<FileBytes> {
         auto file = procscope::MappedFile::open(path);
         if (!file) return std::unexpected(file.error());
         // A cache is read a few pages here and there. Without this hint the kernel reads ahead
         // into large page-cache folios and maps them whole, so touching one byte in 4 MiB can
         // make the process resident in most of a multi-gigabyte file. Only a hint: failure is fine.
         const Bytes bytes = file->bytes();
-        if (!bytes.empty()) ::madvise(const_cast<std::byte*>(bytes.data()), bytes.size(), MADV_RANDOM);
+        if (random_access && !bytes.empty()) ::madvise(const_cast<std::byte*>(bytes.data()), bytes.size(), MADV_RANDOM);
         return FileBytes::owned(std::move(*file));
     };
 }

@@ -67,7 +67,7 @@ SharedCache& SharedCache::operator=(SharedCache&&) noexcept = default;
 SharedCache::~SharedCache() = default;
 
 Expected<SharedCache> SharedCache::open(const std::string& path, OpenOptions options) {
-    if (!options.opener) options.opener = mmap_file_opener();
+    if (!options.opener) options.opener = mmap_file_opener(options.random_access);
     auto bytes = options.opener(path);
     if (!bytes) return std::unexpected(bytes.error());
     auto state = std::make_unique<State>();

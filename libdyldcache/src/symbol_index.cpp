@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <set>
+#include <utility>
+
+#include "page_advice.hpp"
 
 namespace dyldcache {
 
@@ -22,6 +26,20 @@ bool indexable(const objfile::MachOSymbol& entry) {
     return entry.is_defined() && entry.kind() != objfile::macho::n_indr && !entry.name.empty();
 }
 
+// The nlist entries LC_SYMTAB names (MachOSymbolTable does not hand out their span).
+std::optional<Bytes> symbol_entries(const objfile::MachOFile& macho) {
+    for (const objfile::LoadCommand& command : macho.load_commands()) {
+        if (command.cmd != objfile::macho::lc_symtab) continue;
+        auto raw = procscope::load<objfile::macho::SymtabCommand>(command.bytes, 0);
+        if (!raw || macho.is_byte_swapped()) return std::nullopt;
+        const std::uint64_t entry_size = macho.is_64bit() ? sizeof(objfile::macho::Nlist64) : sizeof(objfile::macho::Nlist);
+        auto bytes = macho.file_range(raw->symoff, std::uint64_t{raw->nsyms} * entry_size, "symbol table");
+        if (!bytes) return std::nullopt;
+        return *bytes;
+    }
+    return std::nullopt;
+}
+
 // Entry and slot numbers are 32-bit; a cache with more symbols is cut short with a warning.
 constexpr std::size_t max_entries = std::numeric_limits<std::uint32_t>::max() / 2 - 1;
 
@@ -32,11 +50,23 @@ SymbolIndex SymbolIndex::build(const SharedCache& cache, SymbolIndexOptions opti
     const auto images = cache.images();
     index.tables_.resize(images.size());
     index.locals_.resize(images.size());
-    // Sized once: growing a million-entry vector would briefly hold it twice.
+    // Sized once: growing a million-entry vector would briefly hold it twice. The same pass
+    // asks the kernel to read every symbol table in, in large requests (real caches share
+    // one string pool between all images: each range is asked for once).
     std::size_t expected = 0;
-    for (const CacheImage& image : images)
-        if (auto macho = cache.macho(image))
-            if (auto table = (*macho)->symbol_table()) expected += table->size();
+    std::set<std::pair<const std::byte*, std::size_t>> prefetched;
+    auto prefetch = [&](Bytes range) {
+        if (prefetched.emplace(range.data(), range.size()).second) detail::advise_will_need(range);
+    };
+    for (const CacheImage& image : images) {
+        auto macho = cache.macho(image);
+        if (!macho) continue;
+        auto table = (*macho)->symbol_table();
+        if (!table) continue;
+        expected += table->size();
+        prefetch(table->string_table());
+        if (auto entries = symbol_entries(**macho)) prefetch(*entries);
+    }
     index.entries_.reserve(std::min(expected, max_entries));
     for (const CacheImage& image : images) {
         auto fail = [&](const procscope::Error& error) {

@@ -28,9 +28,10 @@ private:
     Bytes bytes_;
 };
 
-// Opens a cache file by path; the default maps it with procscope::MappedFile.
+// Opens a cache file by path; the default maps it with procscope::MappedFile, advised
+// MADV_RANDOM when `random_access` (see OpenOptions).
 using FileOpener = std::function<Expected<FileBytes>(const std::string& path)>;
-FileOpener mmap_file_opener();
+FileOpener mmap_file_opener(bool random_access = true);
 
 enum class CacheFileRole : std::uint8_t { main, subcache, symbols };
 

@@ -23,8 +23,12 @@
 namespace dyldcache {
 
 struct OpenOptions {
-    FileOpener opener;             // default: mmap_file_opener()
+    FileOpener opener;              // default: mmap_file_opener(random_access)
     bool load_symbols_file = true;  // the .symbols file, for local symbols
+    // Maps files MADV_RANDOM so only the pages a question touches become resident (the
+    // kernel otherwise reads ahead and maps large folios whole). Off: fewer page faults on
+    // first use of each image, at the cost of resident memory.
+    bool random_access = true;
 };
 
 class SharedCache {
