@@ -25,6 +25,8 @@ BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 FUZZ_DIR ?= build-fuzz
 PROCMAPS := $(BUILD_DIR)/tools/procmaps/procmaps
+# Only the fuzz targets and what they link are built in FUZZ_DIR.
+FUZZERS := $(basename $(notdir $(wildcard fuzz/*_fuzz.cpp)))
 DEMO := $(BUILD_DIR)/samples/demo-target/demo-target
 
 .PHONY: all deps configure build run test asan fuzz bench clean
@@ -69,7 +71,7 @@ fuzz: deps
 	  -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 -DPROCSCOPE_BUILD_FUZZERS=ON \
 	  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$(FUZZ_OPT_FLAGS)" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$(FUZZ_OPT_FLAGS)" \
 	  $(CMAKE_FLAGS)
-	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	$(if $(FUZZERS),cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(FUZZERS),@echo "no fuzz/*_fuzz.cpp yet")
 	scripts/run-fuzzers $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 bench: build

@@ -12,6 +12,24 @@ namespace {
 constexpr std::size_t arena_chunk = 64 * 1024;
 } // namespace
 
+Expected<void> RegionList::take_maps_lines(char*& p, char* end, bool at_end, std::size_t& line_number,
+                                           std::string_view source) {
+    while (p < end) {
+        char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        if (!nl && !at_end) break; // the rest of this line has not arrived yet
+        char* line_end = nl ? nl : end;
+        ++line_number;
+        Region& region = regions_.emplace_back();
+        if (Error error; !parse_maps_line_into({p, static_cast<std::size_t>(line_end - p)}, region, error)) {
+            regions_.pop_back();
+            error.message = std::string(source) + " line " + std::to_string(line_number) + ": " + error.message;
+            return std::unexpected(std::move(error));
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return {};
+}
+
 Expected<RegionList> RegionList::from_maps_text(std::string text, std::string_view source) {
     RegionList list;
     auto owned = std::make_unique<std::string>(std::move(text));
@@ -20,20 +38,54 @@ Expected<RegionList> RegionList::from_maps_text(std::string text, std::string_vi
     // One region per line: counting first avoids regrowth on 60,000-region processes.
     list.regions_.reserve(static_cast<std::size_t>(std::count(p, end, '\n')) + 1);
     std::size_t line_number = 0;
-    while (p < end) {
-        char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        char* line_end = nl ? nl : end;
-        ++line_number;
-        auto region = parse_maps_line({p, static_cast<std::size_t>(line_end - p)});
-        if (!region) {
-            region.error().message = std::string(source) + " line " + std::to_string(line_number) + ": " +
-                                     region.error().message;
-            return std::unexpected(std::move(region.error()));
-        }
-        list.regions_.push_back(*region);
-        p = line_end + 1;
-    }
+    if (auto taken = list.take_maps_lines(p, end, true, line_number, source); !taken)
+        return std::unexpected(std::move(taken.error()));
     list.storage_.push_back(std::move(owned));
+    return list;
+}
+
+namespace {
+// A text buffer of `size` bytes whose contents are left for reads to write (never zeroed:
+// pages the kernel does not reach are never touched).
+std::unique_ptr<std::string> text_buffer(std::size_t size) {
+    auto text = std::make_unique<std::string>();
+    text->resize_and_overwrite(size, [](char*, std::size_t n) { return n; });
+    return text;
+}
+} // namespace
+
+Expected<RegionList> RegionList::from_maps_reader(const ChunkReader& read, std::string_view source,
+                                                  std::size_t size_hint, std::size_t expected_regions) {
+    RegionList list;
+    list.regions_.reserve(expected_regions);
+    std::size_t capacity = std::max<std::size_t>(size_hint, 4096);
+    auto text = text_buffer(capacity);
+    std::size_t parsed = 0; // text[0, parsed) is parsed; text[parsed, have) a partial line
+    std::size_t have = 0;
+    std::size_t line_number = 0;
+    for (bool at_end = false; !at_end;) {
+        if (have == capacity) {
+            // Full: go on in a buffer twice the size. Regions keep viewing the old one, so
+            // only the partial line moves.
+            std::size_t partial = have - parsed;
+            auto next = text_buffer(capacity * 2);
+            std::memcpy(next->data(), text->data() + parsed, partial);
+            list.storage_.push_back(std::move(text));
+            text = std::move(next);
+            capacity *= 2;
+            parsed = 0;
+            have = partial;
+        }
+        auto got = read({text->data() + have, capacity - have});
+        if (!got) return std::unexpected(got.error());
+        at_end = *got == 0;
+        have += *got;
+        char* p = text->data() + parsed;
+        if (auto taken = list.take_maps_lines(p, text->data() + have, at_end, line_number, source); !taken)
+            return std::unexpected(std::move(taken.error()));
+        parsed = static_cast<std::size_t>(p - text->data());
+    }
+    list.storage_.push_back(std::move(text));
     return list;
 }
 

@@ -128,14 +128,13 @@ bool is_header_line(std::string_view line) noexcept {
 Expected<void> RegionList::take_smaps_line(std::span<char> line, std::size_t line_number, std::string_view source) {
     std::string_view text(line.data(), line.size());
     if (is_header_line(text)) {
-        auto region = parse_maps_line(line);
-        if (!region) {
-            region.error().message = std::string(source) + " line " + std::to_string(line_number) + ": " +
-                                     region.error().message;
-            return std::unexpected(std::move(region.error()));
+        Region& region = regions_.emplace_back();
+        if (Error error; !parse_maps_line_into(line, region, error)) {
+            regions_.pop_back();
+            error.message = std::string(source) + " line " + std::to_string(line_number) + ": " + error.message;
+            return std::unexpected(std::move(error));
         }
-        region->path = store(region->path); // the chunk it lives in is reused
-        regions_.push_back(*region);
+        region.path = store(region.path); // the chunk it lives in is reused
         stats_.emplace_back();
     } else if (!text.empty()) {
         if (regions_.empty())

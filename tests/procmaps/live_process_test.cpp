@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -387,4 +388,54 @@ TEST_CASE("another user's process: permission denied") {
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("a child with thousands of regions: the read-ahead parse equals the kernel's text") {
+    // 6,000 regions: the maps text (~0.3 MB) and smaps (~7 MB) outgrow the synchronous first
+    // part of the read, so the helper thread reads the rest while the parse runs.
+    constexpr std::size_t pages = 6000;
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        void* base = ::mmap(nullptr, pages * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) ::_exit(1);
+        for (std::size_t i = 0; i < pages; i += 2)
+            if (::mprotect(static_cast<char*>(base) + i * page, page, PROT_READ | PROT_WRITE) != 0) ::_exit(2);
+        char byte = 'r';
+        if (::write(ready[1], &byte, 1) != 1) ::_exit(3);
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    struct Reap {
+        pid_t pid;
+        ~Reap() {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    } reap{pid};
+    char byte = 0;
+    REQUIRE(::read(ready[0], &byte, 1) == 1);
+    ::close(ready[0]);
+
+    auto process = Process::open(pid);
+    REQUIRE(process);
+    auto list = process->regions();
+    REQUIRE(list);
+    auto expected = RegionList::from_maps_text(read_text("/proc/" + std::to_string(pid) + "/maps"));
+    REQUIRE(expected);
+    REQUIRE(list->size() >= pages);
+    REQUIRE(list->size() == expected->size());
+    for (std::size_t i = 0; i < list->size(); ++i) check_same_region((*list)[i], (*expected)[i]);
+
+    auto with_stats = process->regions_with_stats();
+    REQUIRE(with_stats);
+    REQUIRE(with_stats->size() == expected->size());
+    REQUIRE(with_stats->has_stats());
+    for (std::size_t i = 0; i < with_stats->size(); ++i) {
+        check_same_region((*with_stats)[i], (*expected)[i]);
+        CHECK(with_stats->stats()[i].size == (*expected)[i].size());
+    }
 }

@@ -1,6 +1,9 @@
 // The maps line format on synthetic text: the cases a live process here cannot produce.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "procmaps/maps_parser.hpp"
@@ -163,6 +166,71 @@ TEST_CASE("a RegionList parses whole texts and answers address lookups") {
     auto bad = RegionList::from_maps_text("1000-2000 r--p 0 0:0 0\nnonsense\n", "/proc/7/maps");
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.starts_with("/proc/7/maps line 2: "));
+}
+
+TEST_CASE("text delivered in chunks parses as the whole text does, across buffer growth") {
+    std::string text;
+    for (int i = 0; i < 300; ++i) {
+        char line[160];
+        std::snprintf(line, sizeof line, "%x000-%x000 r-xp %08x 08:01 %d /lib/with space\\012and newline %d%s\n",
+                      0x100 + 2 * i, 0x101 + 2 * i, i * 0x1000, 1000 + i, i, i % 3 == 0 ? " (deleted)" : "");
+        text += line;
+    }
+    text += "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]"; // no '\n'
+    auto whole = RegionList::from_maps_text(text);
+    REQUIRE(whole);
+    REQUIRE(whole->size() == 301);
+    // Chunk sizes that split lines everywhere; a 64-byte first buffer forces many regrowths.
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{4096}}) {
+        CAPTURE(chunk);
+        std::size_t pos = 0;
+        auto chunked = RegionList::from_maps_reader(
+            [&](std::span<char> out) -> Expected<std::size_t> {
+                std::size_t n = std::min({chunk, out.size(), text.size() - pos});
+                std::memcpy(out.data(), text.data() + pos, n);
+                pos += n;
+                return n;
+            },
+            "chunks", 64);
+        REQUIRE(chunked);
+        REQUIRE(chunked->size() == whole->size());
+        for (std::size_t i = 0; i < whole->size(); ++i) {
+            const Region& a = (*whole)[i];
+            const Region& b = (*chunked)[i];
+            CHECK(a.start == b.start);
+            CHECK(a.end == b.end);
+            CHECK(a.offset == b.offset);
+            CHECK(a.inode == b.inode);
+            CHECK(a.deleted == b.deleted);
+            CHECK(a.kind == b.kind);
+            CHECK(a.path == b.path);
+        }
+    }
+    CHECK((*whole)[3].path == "/lib/with space\nand newline 3");
+
+    // A failed read ends the parse with that error; a bad line names its number.
+    int calls = 0;
+    auto failed = RegionList::from_maps_reader(
+        [&](std::span<char> out) -> Expected<std::size_t> {
+            if (++calls > 1) return procscope::make_error(ErrorCode::io, "read failed");
+            std::memcpy(out.data(), text.data(), 10);
+            return std::size_t{10};
+        },
+        "failing");
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().message == "read failed");
+    std::string bad_text = "1000-2000 r--p 0 0:0 0\n1000-2000 r--p 0 0:0 0\n2000-1000 r--p 0 0:0 0\n";
+    std::size_t given = 0;
+    auto bad = RegionList::from_maps_reader(
+        [&](std::span<char> out) -> Expected<std::size_t> {
+            std::size_t n = std::min(out.size(), bad_text.size() - given);
+            std::memcpy(out.data(), bad_text.data() + given, n);
+            given += n;
+            return n;
+        },
+        "/proc/9/maps");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.starts_with("/proc/9/maps line 3: "));
 }
 
 TEST_CASE("regions added by hand are copied and sorted") {

@@ -9,8 +9,7 @@
 
 namespace dyldinfo {
 
-// `path` is the image's install name (cache) or file name; `cache_address` its header address
-// in a cache (0 for a file).
+// `path` is the image's install name (cache) or the file's name.
 void write_image_report(Report& report, const objfile::MachOFile& macho, std::string_view path);
 
 }  // namespace dyldinfo

@@ -13,5 +13,8 @@ namespace procmaps {
 // `line` is modified in place: the kernel's \012 escapes in the name are decoded, and
 // region.path views the decoded bytes. The error message names the field that is wrong.
 Expected<Region> parse_maps_line(std::span<char> line);
+// The same, filling a value-initialised `region` in place (no copy of the result): false
+// with `error` set when the line is malformed.
+bool parse_maps_line_into(std::span<char> line, Region& region, Error& error);
 
 } // namespace procmaps

@@ -25,12 +25,18 @@ public:
     // it, decoded in place, so a listing costs one buffer and no allocation per line.
     // `source` names the text in errors ("/proc/42/maps").
     static Expected<RegionList> from_maps_text(std::string text, std::string_view source = "maps text");
+    // The same for maps text delivered in chunks by `read` (bytes written into its span, 0 at
+    // the end), parsed as it arrives. The text is kept in buffers of `size_hint` bytes and
+    // more (reserved, touched only as written); `expected_regions` sizes the region array.
+    using ChunkReader = std::function<Expected<std::size_t>(std::span<char>)>;
+    static Expected<RegionList> from_maps_reader(const ChunkReader& read, std::string_view source,
+                                                 std::size_t size_hint = 64 * 1024,
+                                                 std::size_t expected_regions = 0);
     // Parses /proc/PID/smaps text: regions with figures and max perms.
     static Expected<RegionList> from_smaps_text(std::string_view text, std::string_view source = "smaps text");
     // The same for smaps text delivered in chunks by `read` (bytes written into its span, 0 at
     // the end), so a 40 MB smaps is never held whole. `expected_regions` sizes the
     // reservation (address space only: untouched pages cost nothing).
-    using ChunkReader = std::function<Expected<std::size_t>(std::span<char>)>;
     static Expected<RegionList> from_smaps_reader(const ChunkReader& read, std::string_view source,
                                                   std::size_t expected_regions = 0);
 
@@ -58,6 +64,10 @@ public:
 
 private:
     std::string_view store(std::string_view bytes);
+    // Parses the whole lines in [p, end) (and a last unterminated one when `at_end`),
+    // advancing `p` past them.
+    Expected<void> take_maps_lines(char*& p, char* end, bool at_end, std::size_t& line_number,
+                                   std::string_view source);
     Expected<void> take_smaps_line(std::span<char> line, std::size_t line_number, std::string_view source);
 
     // The maps text and path arena chunks; heap-held strings so views survive moves.

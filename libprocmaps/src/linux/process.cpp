@@ -12,6 +12,7 @@
 #include "proc_files.hpp"
 #include "process_memory.hpp"
 #include "procmap_query.hpp"
+#include "read_ahead.hpp"
 #include "procscope/hex.hpp"
 
 namespace procmaps {
@@ -74,12 +75,6 @@ std::string source_name(pid_t pid, const char* name) { return "/proc/" + std::to
 
 } // namespace
 
-Expected<RegionList> Process::regions() const {
-    auto text = read_maps_like(*state_, "maps");
-    if (!text) return std::unexpected(text.error());
-    return RegionList::from_maps_text(std::move(*text), source_name(state_->pid, "maps"));
-}
-
 namespace {
 // The most regions a process can have: reserving for them costs address space only.
 std::size_t max_map_count() {
@@ -94,26 +89,42 @@ std::size_t max_map_count() {
     }();
     return count;
 }
+
+// Reads /proc/PID/NAME through a ReadAhead (the kernel's text generation overlaps the
+// parse) and hands it to `parse` as a ChunkReader. An empty text means a zombie.
+template <typename Parse>
+Expected<RegionList> parse_read_ahead(const Process::State& state, const char* name, Parse parse) {
+    auto fd = open_proc_file(state.dir_fd, state.pid, name);
+    if (!fd) return std::unexpected(fd.error());
+    Expected<RegionList> list;
+    {
+        ReadAhead reader(*fd);
+        list = parse([&](std::span<char> out) -> Expected<std::size_t> {
+            auto got = reader.read(out);
+            if (!got) return std::unexpected(proc_error(got.error(), state.pid, name));
+            return *got;
+        });
+    } // the reading thread is gone before the descriptor closes
+    ::close(*fd);
+    if (list && list->empty() && is_zombie(state.dir_fd))
+        return procscope::make_error(ErrorCode::no_such_process,
+                                     "process " + std::to_string(state.pid) + " has exited (zombie)");
+    return list;
+}
 } // namespace
 
+Expected<RegionList> Process::regions() const {
+    std::string source = source_name(state_->pid, "maps");
+    return parse_read_ahead(*state_, "maps", [&](const RegionList::ChunkReader& read) {
+        return RegionList::from_maps_reader(read, source, maps_size_hint, max_map_count());
+    });
+}
+
 Expected<RegionList> Process::regions_with_stats() const {
-    auto fd = open_proc_file(state_->dir_fd, state_->pid, "smaps");
-    if (!fd) return std::unexpected(fd.error());
     std::string source = source_name(state_->pid, "smaps");
-    auto list = RegionList::from_smaps_reader(
-        [&](std::span<char> out) -> Expected<std::size_t> {
-            for (;;) {
-                ssize_t n = ::read(*fd, out.data(), out.size());
-                if (n >= 0) return static_cast<std::size_t>(n);
-                if (errno != EINTR) return std::unexpected(proc_error(errno, state_->pid, "smaps"));
-            }
-        },
-        source, max_map_count());
-    ::close(*fd);
-    if (list && list->empty() && is_zombie(state_->dir_fd))
-        return procscope::make_error(ErrorCode::no_such_process,
-                                     "process " + std::to_string(state_->pid) + " has exited (zombie)");
-    return list;
+    return parse_read_ahead(*state_, "smaps", [&](const RegionList::ChunkReader& read) {
+        return RegionList::from_smaps_reader(read, source, max_map_count());
+    });
 }
 
 Expected<RegionStats> Process::totals() const {

@@ -1,0 +1,119 @@
+#include "read_ahead.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <unistd.h>
+
+namespace procmaps::linux_backend {
+
+namespace {
+std::expected<std::size_t, int> read_some(int fd, char* data, std::size_t size) {
+    for (;;) {
+        ssize_t n = ::read(fd, data, size);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno != EINTR) return std::unexpected(errno);
+    }
+}
+} // namespace
+
+ReadAhead::ReadAhead(int fd, std::size_t sync_bytes) : fd_(fd), sync_left_(sync_bytes) {}
+
+ReadAhead::~ReadAhead() {
+    if (!thread_.joinable()) return;
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+}
+
+std::expected<std::size_t, int> ReadAhead::read_directly(std::span<char> out) {
+    auto got = read_some(fd_, out.data(), out.size());
+    if (!got) return got;
+    if (*got == 0) {
+        at_end_ = true;
+        return 0;
+    }
+    sync_left_ -= std::min(sync_left_, *got);
+    if (sync_left_ == 0) start_thread();
+    return got;
+}
+
+void ReadAhead::start_thread() {
+    try {
+        thread_ = std::thread([this] { read_on_thread(); });
+    } catch (const std::system_error&) {
+        // No thread to be had (resource limits): keep reading on the caller's thread.
+        sync_left_ = SIZE_MAX;
+    }
+}
+
+std::expected<std::size_t, int> ReadAhead::read(std::span<char> out) {
+    if (at_end_ || out.empty()) return 0;
+    if (!thread_.joinable()) return read_directly(out);
+    if (current_pos_ == current_.size) {
+        std::unique_lock lock(mutex_);
+        if (current_.data) spare_.push_back(std::move(current_.data));
+        changed_.notify_all(); // the thread may be waiting for room
+        changed_.wait(lock, [&] { return !ready_.empty() || finished_; });
+        if (ready_.empty()) {
+            at_end_ = true;
+            if (error_ != 0) return std::unexpected(error_);
+            return 0;
+        }
+        current_ = std::move(ready_.front());
+        ready_.pop_front();
+        current_pos_ = 0;
+    }
+    std::size_t n = std::min(out.size(), current_.size - current_pos_);
+    std::memcpy(out.data(), current_.data.get() + current_pos_, n);
+    current_pos_ += n;
+    return n;
+}
+
+void ReadAhead::read_on_thread() {
+    for (;;) {
+        std::unique_ptr<char[]> buffer;
+        {
+            std::unique_lock lock(mutex_);
+            changed_.wait(lock, [&] { return stopping_ || ready_.size() < max_chunks_ahead; });
+            if (stopping_) return;
+            if (!spare_.empty()) {
+                buffer = std::move(spare_.back());
+                spare_.pop_back();
+            }
+        }
+        if (!buffer) buffer = std::make_unique_for_overwrite<char[]>(chunk_bytes);
+        std::size_t used = 0;
+        int failure = 0;
+        bool end = false;
+        // The kernel hands out about a page per read: fill the whole chunk before publishing.
+        while (used < chunk_bytes) {
+            auto got = read_some(fd_, buffer.get() + used, chunk_bytes - used);
+            if (!got) {
+                failure = got.error();
+                break;
+            }
+            if (*got == 0) {
+                end = true;
+                break;
+            }
+            used += *got;
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (used > 0) ready_.push_back({std::move(buffer), used});
+            if (failure != 0 || end) {
+                error_ = failure;
+                finished_ = true;
+            }
+        }
+        changed_.notify_all();
+        if (failure != 0 || end) return;
+    }
+}
+
+} // namespace procmaps::linux_backend
