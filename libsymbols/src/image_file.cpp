@@ -62,6 +62,19 @@ bool ImageFile::is_stripped() const noexcept {
 }
 
 std::optional<SymbolMatch> ImageFile::find(std::string_view name) const {
+    // "name@VERSION" or "name@@VERSION" (as nm prints them): that version of a dynamic
+    // symbol, as the loader binds it; "@@" asks for the default version only.
+    if (std::size_t at = name.find('@'); at != std::string_view::npos && at > 0) {
+        std::string_view version = name.substr(at + 1);
+        bool want_default = version.starts_with('@');
+        if (want_default) version.remove_prefix(1);
+        if (!version.empty()) {
+            auto s = elf_->lookup(name.substr(0, at), version);
+            if (s && s->is_defined() && (!want_default || s->is_default_version))
+                return SymbolMatch{*s, SymbolSource::dynamic_table};
+            // Not a version of a dynamic symbol: perhaps a static name that holds an '@'.
+        }
+    }
     if (auto s = elf_->lookup(name); s && s->is_defined()) return SymbolMatch{*s, SymbolSource::dynamic_table};
     if (auto s = elf_->lookup_static(name)) return SymbolMatch{*s, SymbolSource::static_table};
     if (debug_elf_)

@@ -53,6 +53,7 @@ public:
     bool is_stripped() const noexcept;
 
     // A defined symbol by name: .dynsym (hash), .symtab, the debug file, MiniDebugInfo.
+    // "name@VER" / "name@@VER" select a version of a .dynsym symbol ("@@": the default one).
     std::optional<SymbolMatch> find(std::string_view name) const;
     // The symbol covering file virtual address `vaddr`, from the fullest table that has one.
     std::optional<AddressMatch> symbolize(std::uint64_t vaddr) const;
