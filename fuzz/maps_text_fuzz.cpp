@@ -1,6 +1,8 @@
-// libFuzzer target: /proc/PID/maps, smaps and smaps_rollup text parsers.
+// libFuzzer target: /proc/PID/maps (whole and in chunks), smaps and smaps_rollup text parsers.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "procmaps/region_list.hpp"
@@ -17,6 +19,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)list->find_covering_or_next(r.end);
         }
         (void)procmaps::summarize(*list);
+    }
+    // The chunked parse must agree with the whole-text one, wherever the chunks split lines.
+    std::size_t pos = 0;
+    std::size_t step = size == 0 ? 1 : 1 + data[0] % 61;
+    auto chunked = procmaps::RegionList::from_maps_reader(
+        [&](std::span<char> out) -> procscope::Expected<std::size_t> {
+            std::size_t n = std::min({step, out.size(), text.size() - pos});
+            std::memcpy(out.data(), text.data() + pos, n);
+            pos += n;
+            return n;
+        },
+        "fuzz", 16);
+    auto whole = procmaps::RegionList::from_maps_text(text);
+    if (chunked.has_value() != whole.has_value()) __builtin_trap();
+    if (chunked) {
+        if (chunked->size() != whole->size()) __builtin_trap();
+        for (std::size_t i = 0; i < whole->size(); ++i)
+            if ((*chunked)[i].path != (*whole)[i].path || (*chunked)[i].start != (*whole)[i].start) __builtin_trap();
     }
     if (auto list = procmaps::RegionList::from_smaps_text(text)) (void)procmaps::summarize(*list);
     (void)procmaps::parse_smaps_rollup(text);

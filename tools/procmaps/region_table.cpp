@@ -47,25 +47,39 @@ struct KindCells {
     }
 };
 
-std::size_t human_width(std::uint64_t bytes) {
-    char text[human_size_max];
-    return static_cast<std::size_t>(write_human_size(text, bytes) - text);
-}
+// The human text of the last value formatted: sizes and figures repeat from row to row (a
+// 60,000-region listing has a handful of distinct sizes), so most rows skip the formatting.
+class HumanMemo {
+public:
+    std::string_view text(std::uint64_t bytes) noexcept {
+        if (!valid_ || bytes != bytes_) {
+            len_ = static_cast<std::size_t>(write_human_size(text_, bytes) - text_);
+            bytes_ = bytes;
+            valid_ = true;
+        }
+        return {text_, len_};
+    }
+
+private:
+    char text_[human_size_max] = {};
+    std::size_t len_ = 0;
+    std::uint64_t bytes_ = 0;
+    bool valid_ = false;
+};
 
 // Grows `width` to fit `bytes`, skipping the formatting once no value can be wider.
-void fit_human(std::size_t& width, std::uint64_t bytes) {
-    if (width < human_max_len) width = std::max(width, human_width(bytes));
+void fit_human(std::size_t& width, std::uint64_t bytes, HumanMemo& memo) {
+    if (width < human_max_len) width = std::max(width, memo.text(bytes).size());
 }
 
-char* write_human_right(char* out, std::uint64_t bytes, std::size_t width) {
-    char text[human_size_max] = {};
-    auto len = static_cast<std::size_t>(write_human_size(text, bytes) - text);
-    if (width <= block && len <= width) {
+char* write_human_right(char* out, std::uint64_t bytes, std::size_t width, HumanMemo& memo) {
+    std::string_view text = memo.text(bytes);
+    if (width <= block && text.size() <= width) {
         std::memset(out, ' ', block);
-        std::memcpy(out + width - len, text, 8); // len <= human_max_len < 8
+        std::memcpy(out + width - text.size(), text.data(), 8); // the memo's buffer has 8+ bytes
         return out + width;
     }
-    return write_right(out, {text, len}, width);
+    return write_right(out, text, width);
 }
 
 char* write_gap(char* out) {
@@ -94,12 +108,13 @@ Widths measure(const RegionSelection& rows, const KindCells& kinds, bool stats, 
     std::uint64_t highest_end = 0;
     std::uint64_t largest_offset = 0;
     const RegionList& list = rows.list();
+    HumanMemo size_memo, rss_memo, dirty_memo, swap_memo;
     rows.for_each([&](std::size_t i) {
         const Region& r = list[i];
         w.kind = std::max(w.kind, kinds.length[static_cast<std::size_t>(r.kind)]);
         highest_end = std::max(highest_end, r.end);
         largest_offset = std::max(largest_offset, r.offset);
-        fit_human(w.size, r.size());
+        fit_human(w.size, r.size(), size_memo);
         totals.virtual_size += r.size();
         if (stats) {
             const RegionStats& s = list.stats()[i];
@@ -107,9 +122,9 @@ Widths measure(const RegionSelection& rows, const KindCells& kinds, bool stats, 
             totals.pss += s.pss;
             totals.dirty += s.dirty();
             totals.swap += s.swap;
-            fit_human(w.rss, s.rss);
-            fit_human(w.dirty, s.dirty());
-            fit_human(w.swap, s.swap);
+            fit_human(w.rss, s.rss, rss_memo);
+            fit_human(w.dirty, s.dirty(), dirty_memo);
+            fit_human(w.swap, s.swap, swap_memo);
         }
     });
     w.addr_digits = hex_digits(highest_end);
@@ -175,6 +190,7 @@ void write_region_listing(OutputBuffer& out, const SourceInfo& source, const Reg
                               9 * gap + deleted_suffix.size() + 1 + 2 * block;
     const auto digits = w.addr_digits;
     const bool kind_block = w.kind <= block;
+    HumanMemo size_memo, rss_memo, dirty_memo, swap_memo;
     rows.for_each([&](std::size_t i) {
         const Region& r = list[i];
         char* p = out.reserve(fixed + 4 * r.path.size());
@@ -188,15 +204,15 @@ void write_region_listing(OutputBuffer& out, const SourceInfo& source, const Reg
         std::memcpy(p, "-0x", 3);
         p = write_hex_fast(p + 3, r.end, digits);
         p = write_gap(p);
-        p = write_human_right(p, r.size(), w.size);
+        p = write_human_right(p, r.size(), w.size, size_memo);
         p = write_gap(p);
         if (stats) {
             const RegionStats& s = list.stats()[i];
-            p = write_human_right(p, s.rss, w.rss);
+            p = write_human_right(p, s.rss, w.rss, rss_memo);
             p = write_gap(p);
-            p = write_human_right(p, s.dirty(), w.dirty);
+            p = write_human_right(p, s.dirty(), w.dirty, dirty_memo);
             p = write_gap(p);
-            p = write_human_right(p, s.swap, w.swap);
+            p = write_human_right(p, s.swap, w.swap, swap_memo);
             p = write_gap(p);
             p = write_rwx(p, r.perms);
             *p++ = '/';
