@@ -33,6 +33,17 @@ TEST_CASE("procmaps: the table lists every region of /proc/PID/maps, field by fi
     }
 }
 
+TEST_CASE("procmaps: a 20,000-region table, formatted in two halves, is whole and in order") {
+    testsupport::ManyRegionsChild child(20000);
+    RunResult r = procmaps({std::to_string(child.pid())});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    std::vector<Row> expected = maps_rows(child.pid()), got = table_rows(r.out);
+    REQUIRE(expected.size() >= 20000);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == expected[i]);
+}
+
 TEST_CASE("procmaps: SIZE cells read as procscope::human_size prints them") {
     // Readable regions of these sizes between inaccessible guard pages, so none merge.
     const std::size_t page = 4096;

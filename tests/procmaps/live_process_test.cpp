@@ -394,31 +394,8 @@ TEST_CASE("a child with thousands of regions: the read-ahead parse equals the ke
     // 6,000 regions: the maps text (~0.3 MB) and smaps (~7 MB) outgrow the synchronous first
     // part of the read, so the helper thread reads the rest while the parse runs.
     constexpr std::size_t pages = 6000;
-    int ready[2];
-    REQUIRE(::pipe(ready) == 0);
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        void* base = ::mmap(nullptr, pages * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED) ::_exit(1);
-        for (std::size_t i = 0; i < pages; i += 2)
-            if (::mprotect(static_cast<char*>(base) + i * page, page, PROT_READ | PROT_WRITE) != 0) ::_exit(2);
-        char byte = 'r';
-        if (::write(ready[1], &byte, 1) != 1) ::_exit(3);
-        ::pause();
-        ::_exit(0);
-    }
-    ::close(ready[1]);
-    struct Reap {
-        pid_t pid;
-        ~Reap() {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-        }
-    } reap{pid};
-    char byte = 0;
-    REQUIRE(::read(ready[0], &byte, 1) == 1);
-    ::close(ready[0]);
+    testsupport::ManyRegionsChild child(pages);
+    const pid_t pid = child.pid();
 
     auto process = Process::open(pid);
     REQUIRE(process);

@@ -127,4 +127,37 @@ void MappingChild::kill(bool reap) {
 
 MappingChild::~MappingChild() { kill(true); }
 
+ManyRegionsChild::ManyRegionsChild(std::size_t pages) {
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+        const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        void* base = ::mmap(nullptr, pages * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) ::_exit(1);
+        for (std::size_t i = 0; i < pages; i += 2)
+            if (::mprotect(static_cast<char*>(base) + i * page, page, PROT_READ | PROT_WRITE) != 0) ::_exit(2);
+        char byte = 'r';
+        if (::write(ready[1], &byte, 1) != 1) ::_exit(3);
+        for (;;) ::pause();
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    ssize_t n = ::read(ready[0], &byte, 1);
+    ::close(ready[0]);
+    if (n != 1) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        FAIL("the many-regions child failed to make its mappings");
+    }
+}
+
+ManyRegionsChild::~ManyRegionsChild() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+}
+
 } // namespace testsupport

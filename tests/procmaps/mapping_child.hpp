@@ -1,6 +1,7 @@
 // A child process with known mappings, for tests that compare against the real kernel.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
@@ -49,6 +50,22 @@ private:
     KnownMappings known_;
     std::string odd_path_;
     std::string deleted_path_;
+};
+
+// A forked child whose address space holds `pages` one-page regions of alternating
+// protection (so none merge): many thousands of regions, for the paths that only long maps
+// texts take. Killed and reaped on destruction.
+class ManyRegionsChild {
+public:
+    explicit ManyRegionsChild(std::size_t pages);
+    ~ManyRegionsChild();
+    ManyRegionsChild(const ManyRegionsChild&) = delete;
+    ManyRegionsChild& operator=(const ManyRegionsChild&) = delete;
+
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
 };
 
 } // namespace testsupport
