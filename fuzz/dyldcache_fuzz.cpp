@@ -17,11 +17,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto images = cache->images();
     for (std::size_t i = 0; i < images.size() && i < 64; ++i) {
         const dyldcache::CacheImage& image = images[i];
+        // First a lookup in the named image, so its load commands are read by the cheap
+        // trie locator rather than the full parse.
+        (void)dyldcache::find_symbol(*cache, image, "_main");
         auto macho = cache->macho(image);
         if (!macho) continue;
         (void)(*macho)->function_starts();
         (void)dyldcache::list_symbols(*cache, image);
-        (void)dyldcache::find_symbol(*cache, image, "_main");
+        (void)dyldcache::find_symbol(*cache, image, "_objc_msgSend");
     }
     if (images.size() <= 64) {
         const auto index = dyldcache::SymbolIndex::build(*cache, {true});

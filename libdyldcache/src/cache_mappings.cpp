@@ -1,5 +1,8 @@
 // Cache files and their mapping tables.
+#include <cerrno>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <utility>
 
 #include "dyldcache/cache_file.hpp"
@@ -11,10 +14,11 @@ namespace dyldcache {
 using procscope::make_error;
 using procscope::to_hex;
 
-FileBytes FileBytes::owned(procscope::MappedFile file) {
+FileBytes FileBytes::owned(procscope::MappedFile file, int fd) {
     FileBytes result;
     result.bytes_ = file.bytes();
     result.file_ = std::move(file);
+    result.fd_ = fd;
     return result;
 }
 
@@ -24,16 +28,53 @@ FileBytes FileBytes::borrowed(Bytes bytes) {
     return result;
 }
 
+FileBytes::FileBytes(FileBytes&& other) noexcept
+    : file_(std::move(other.file_)), bytes_(std::exchange(other.bytes_, {})), fd_(std::exchange(other.fd_, -1)) {}
+
+FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) ::close(fd_);
+        file_ = std::move(other.file_);
+        bytes_ = std::exchange(other.bytes_, {});
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+FileBytes::~FileBytes() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool FileBytes::read(std::uint64_t offset, std::span<std::byte> out) const noexcept {
+    if (fd_ < 0 || !procscope::in_bounds(bytes_.size(), offset, out.size())) return false;
+    std::size_t done = 0;
+    while (done < out.size()) {
+        const ssize_t got = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        done += static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
 FileOpener mmap_file_opener(bool random_access) {
     return [random_access](const std::string& path) -> Expected<FileBytes> {
-        auto file = procscope::MappedFile::open(path);
-        if (!file) return std::unexpected(file.error());
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return std::unexpected(procscope::error_from_errno(errno, path));
+        auto file = procscope::MappedFile::from_fd(fd, path);
+        if (!file) {
+            ::close(fd);
+            return std::unexpected(file.error());
+        }
         // A cache is read a few pages here and there. Without this hint the kernel reads ahead
         // into large page-cache folios and maps them whole, so touching one byte in 4 MiB can
         // make the process resident in most of a multi-gigabyte file. Only a hint: failure is fine.
         const Bytes bytes = file->bytes();
-        if (random_access && !bytes.empty()) ::madvise(const_cast<std::byte*>(bytes.data()), bytes.size(), MADV_RANDOM);
-        return FileBytes::owned(std::move(*file));
+        if (random_access && !bytes.empty()) {
+            ::madvise(const_cast<std::byte*>(bytes.data()), bytes.size(), MADV_RANDOM);
+            ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+        }
+        return FileBytes::owned(std::move(*file), fd);
     };
 }
 

@@ -23,8 +23,7 @@ namespace {
 // Re-export chains longer than this are treated as cycles.
 constexpr int max_reexport_depth = 16;
 
-CacheSymbol from_export(const objfile::ExportedSymbol& exported, const objfile::MachOFile& macho,
-                        const CacheImage& image) {
+CacheSymbol from_export(const objfile::ExportedSymbol& exported, std::uint64_t image_base, const CacheImage& image) {
     CacheSymbol symbol;
     symbol.name = exported.name;
     symbol.source = SymbolSource::exports_trie;
@@ -33,16 +32,21 @@ CacheSymbol from_export(const objfile::ExportedSymbol& exported, const objfile::
     symbol.thread_local_variable = exported.kind() == objfile::ExportKind::thread_local_variable;
     symbol.absolute = exported.kind() == objfile::ExportKind::absolute;
     symbol.resolver = exported.has_resolver();
-    symbol.address = symbol.absolute ? exported.address : macho.image_base() + exported.address;
+    symbol.address = symbol.absolute ? exported.address : image_base + exported.address;
     symbol.defined_in = &image;
     if (exported.is_reexport()) {
         symbol.reexport = true;
         symbol.address = 0;
         symbol.defined_in = nullptr;
-        symbol.imported_name = exported.imported_name.empty() ? exported.name : std::string(exported.imported_name);
-        if (auto dylib = macho.dylib_for_ordinal(exported.library_ordinal)) symbol.reexport_library = dylib->name;
     }
     return symbol;
+}
+
+// A re-export's dylib and the name it has there.
+void name_reexport(CacheSymbol& symbol, const objfile::ExportedSymbol& exported, std::string_view imported_name,
+                   const objfile::MachOFile& macho) {
+    symbol.imported_name = imported_name.empty() ? exported.name : std::string(imported_name);
+    if (auto dylib = macho.dylib_for_ordinal(exported.library_ordinal)) symbol.reexport_library = dylib->name;
 }
 
 CacheSymbol from_nlist(const objfile::MachOSymbol& entry, SymbolSource source, const CacheImage& image) {
@@ -74,15 +78,15 @@ Expected<std::optional<CacheSymbol>> find_exported(const SharedCache& cache, con
     if (depth > max_reexport_depth || --budget.images_left < 0)
         return make_error(ErrorCode::malformed, std::string(image.path) + ": following the re-exports of \"" +
                                                     std::string(name) + "\" visits too many images (a cycle?)");
+    auto found = cache.find_export(image, name);
+    if (!found) return std::unexpected(found.error());
+    if (*found && !(*found)->symbol.is_reexport()) return from_export((*found)->symbol, (*found)->image_base, image);
+    // A re-export, or a name the image's own trie lacks: the dylibs it names are needed.
     auto macho = cache.macho(image);
     if (!macho) return std::unexpected(macho.error());
-    auto trie = cache.exports_trie(image);
-    if (!trie) return std::unexpected(trie.error());
-    auto found = (*trie)->find(name);
-    if (!found) return std::unexpected(found.error());
     if (*found) {
-        CacheSymbol symbol = from_export(**found, **macho, image);
-        if (!symbol.reexport) return symbol;
+        CacheSymbol symbol = from_export((*found)->symbol, (*found)->image_base, image);
+        name_reexport(symbol, (*found)->symbol, (*found)->imported_name, **macho);
         if (const CacheImage* target = cache.image_table().find_path(symbol.reexport_library)) {
             auto resolved = find_exported(cache, *target, symbol.imported_name, depth + 1, budget);
             if (!resolved) return std::unexpected(resolved.error());
@@ -118,7 +122,8 @@ Expected<std::vector<CacheSymbol>> list_symbols(const SharedCache& cache, const 
         auto trie = (*macho)->exports_trie();
         if (!trie) return std::unexpected(trie.error());
         auto walked = trie->for_each([&](const objfile::ExportedSymbol& exported) {
-            symbols.push_back(from_export(exported, **macho, image));
+            symbols.push_back(from_export(exported, (*macho)->image_base(), image));
+            if (exported.is_reexport()) name_reexport(symbols.back(), exported, exported.imported_name, **macho);
         });
         if (!walked) return std::unexpected(walked.error());
         for (CacheSymbol& symbol : symbols) {

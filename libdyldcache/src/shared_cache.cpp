@@ -1,5 +1,7 @@
 #include "dyldcache/shared_cache.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "dyldcache/format.hpp"
@@ -52,8 +54,7 @@ Expected<SharedCache::State*> finish_open(SharedCache::State& state) {
     auto images = ImageTable::read(state.files.front(), state.space);
     if (!images) return std::unexpected(images.error());
     state.images = std::move(*images);
-    state.machos.resize(state.images.images().size());
-    state.tries.resize(state.images.images().size());
+    state.image_views.resize(state.images.images().size());
     load_slide_infos(state);
     load_local_symbols(state);
     return &state;
@@ -111,25 +112,66 @@ std::vector<SubcacheEntryInfo> SharedCache::subcache_entries() const {
     return entries;
 }
 
+const CacheFile* SharedCache::State::file_holding(Bytes view) const noexcept {
+    const auto at = reinterpret_cast<std::uintptr_t>(view.data());
+    for (const CacheFile& file : files) {
+        const auto begin = reinterpret_cast<std::uintptr_t>(file.bytes().data());
+        if (at >= begin && at - begin <= file.bytes().size() && view.size() <= file.bytes().size() - (at - begin))
+            return &file;
+    }
+    return nullptr;
+}
+
+Bytes SharedCache::State::copy_of(Bytes view, std::vector<std::byte>& copy) const {
+    const CacheFile* file = file_holding(view);
+    if (!file || view.empty()) return view;
+    copy.resize(view.size());
+    if (!file->data.read(static_cast<std::uint64_t>(view.data() - file->bytes().data()), copy)) {
+        copy = {};
+        return view;
+    }
+    return copy;
+}
+
+bool SharedCache::copy_bytes(Bytes view, std::span<std::byte> out) const noexcept {
+    const CacheFile* file = state_->file_holding(view);
+    if (!file || out.size() != view.size()) return false;
+    return file->data.read(static_cast<std::uint64_t>(view.data() - file->bytes().data()), out);
+}
+
 Expected<const objfile::MachOFile*> SharedCache::macho(const CacheImage& image) const {
-    if (image.index >= state_->machos.size() || &images()[image.index] != &image)
+    if (image.index >= state_->image_views.size() || &images()[image.index] != &image)
         return make_error(ErrorCode::invalid_argument, "image " + std::string(image.path) + " is not from this cache");
-    if (const auto& cached = state_->machos[image.index]) return cached.get();
+    State::ImageViews& views = state_->image_views[image.index];
+    if (views.macho) return views.macho.get();
     const AddressSpace& space = state_->space;
     const std::string name(image.path);
-    auto head = space.bytes_at(image.address, sizeof(objfile::macho::MachHeader64));
-    if (!head)
+    // Header and load commands usually fit in one page: read that much, then exactly as much
+    // as sizeofcmds says.
+    auto available = space.bytes_from(image.address);
+    if (!available || available->size() < sizeof(objfile::macho::MachHeader64))
         return make_error(ErrorCode::malformed, name + ": mach header at " + to_hex(image.address) +
                                                     " is not inside a cache mapping");
-    const auto sizeofcmds = *procscope::load<std::uint32_t>(*head, 20);
-    const auto magic = *procscope::load<std::uint32_t>(*head, 0);
+    Bytes head = state_->copy_of(available->first(std::min<std::size_t>(available->size(), 4096)), views.commands);
+    const auto sizeofcmds = *procscope::load<std::uint32_t>(head, 20);
+    const auto magic = *procscope::load<std::uint32_t>(head, 0);
     const std::uint64_t header_size =
         magic == objfile::macho::mh_magic || magic == objfile::macho::mh_cigam ? sizeof(objfile::macho::MachHeader)
                                                                                : sizeof(objfile::macho::MachHeader64);
-    auto commands = space.bytes_at(image.address, header_size + sizeofcmds);
-    if (!commands)
+    if (header_size + sizeofcmds > available->size())
         return make_error(ErrorCode::truncated, name + ": load commands at " + to_hex(image.address) + " (sizeofcmds " +
                                                     to_hex(sizeofcmds) + ") run past the end of the cache mapping");
+    const std::size_t commands_size = header_size + sizeofcmds;
+    Bytes commands;
+    if (commands_size > head.size()) {
+        commands = state_->copy_of(available->first(commands_size), views.commands);
+    } else if (head.data() == views.commands.data()) {
+        views.commands.resize(commands_size);  // keep the commands, not the rest of the page
+        views.commands.shrink_to_fit();
+        commands = views.commands;
+    } else {
+        commands = head.first(commands_size);
+    }
     // File offsets in a cached image are offsets into whichever file holds the segment; they
     // are resolved through the segment's address instead. LINKEDIT tables go first.
     struct SegmentRange {
@@ -144,25 +186,36 @@ Expected<const objfile::MachOFile*> SharedCache::macho(const CacheImage& image) 
         }
         return std::nullopt;
     };
-    auto parsed = objfile::MachOFile::parse(*commands, resolver, name);
+    auto parsed = objfile::MachOFile::parse(commands, resolver, name);
     if (!parsed) return std::unexpected(parsed.error());
     for (const objfile::MachOSegment& segment : parsed->segments()) {
         const SegmentRange range{segment.fileoff, segment.filesize, segment.vmaddr};
         if (segment.name == "__LINKEDIT") ranges->insert(ranges->begin(), range);
         else ranges->push_back(range);
     }
-    state_->machos[image.index] = std::make_unique<objfile::MachOFile>(std::move(*parsed));
-    return state_->machos[image.index].get();
+    views.macho = std::make_unique<objfile::MachOFile>(std::move(*parsed));
+    return views.macho.get();
 }
 
 Expected<const objfile::ExportsTrie*> SharedCache::exports_trie(const CacheImage& image) const {
     auto parsed = macho(image);
     if (!parsed) return std::unexpected(parsed.error());
-    if (const auto& cached = state_->tries[image.index]) return cached.get();
-    auto trie = (*parsed)->exports_trie();
+    State::ImageViews& views = state_->image_views[image.index];
+    if (views.trie) return views.trie.get();
+    auto trie = (*parsed)->exports_trie();  // a view into the mapping: nothing read yet
     if (!trie) return std::unexpected(trie.error());
-    state_->tries[image.index] = std::make_unique<objfile::ExportsTrie>(std::move(*trie));
-    return state_->tries[image.index].get();
+    const Bytes in_place = trie->bytes();
+    if (!in_place.empty() && in_place.size() <= max_copied_trie) {
+        const Bytes copied = state_->copy_of(in_place, views.trie_bytes);
+        if (copied.data() != in_place.data()) {
+            const CacheFile* file = state_->file_holding(in_place);
+            *trie = objfile::ExportsTrie(copied, std::string(image.path) + ": exports trie at offset " +
+                                                     to_hex(static_cast<std::uint64_t>(in_place.data() - file->bytes().data())) +
+                                                     " of " + file->path);
+        }
+    }
+    views.trie = std::make_unique<objfile::ExportsTrie>(std::move(*trie));
+    return views.trie.get();
 }
 
 Expected<const LocalSymbols*> SharedCache::local_symbols_info() const {

@@ -108,6 +108,20 @@ TEST_CASE("a missing subcache is an error that names it; a missing .symbols only
         CHECK(exported->has_value());
     }
     {
+        // A .symbols file from another cache: its UUID differs, so its locals are not used.
+        const std::string main = copy_cache(built.cache, "wrong-symbols");
+        fs::copy_file(main + ".dyldlinkedit", main + ".symbols", fs::copy_options::overwrite_existing);
+        auto cache = SharedCache::open(main);
+        REQUIRE(cache);
+        REQUIRE(cache->warnings().size() == 1);
+        CHECK(cache->warnings()[0].find(main + ".symbols") != std::string::npos);
+        CHECK(cache->warnings()[0].find("UUID") != std::string::npos);
+        CHECK(cache->files().size() == 4);
+        auto locals = cache->local_symbols_info();
+        REQUIRE(locals);
+        CHECK(*locals == nullptr);
+    }
+    {
         const std::string main = copy_cache(built.cache, "wrong-subcache");
         fs::copy_file(main + ".dyldlinkedit", main + ".01", fs::copy_options::overwrite_existing);
         auto cache = SharedCache::open(main);

