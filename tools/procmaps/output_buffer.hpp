@@ -15,9 +15,6 @@ namespace procmaps::cli {
 class OutputBuffer {
 public:
     explicit OutputBuffer(int fd, std::size_t capacity = std::size_t{256} << 10);
-    // A buffer that only collects (it grows instead of writing); read it with contents().
-    static OutputBuffer in_memory(std::size_t capacity) { return OutputBuffer(-1, capacity); }
-    OutputBuffer(OutputBuffer&&) noexcept = default;
     OutputBuffer(const OutputBuffer&) = delete;
     OutputBuffer& operator=(const OutputBuffer&) = delete;
 
@@ -30,7 +27,6 @@ public:
 
     void append(std::string_view text) {
         if (text.empty()) return; // its data() may be null, which memcpy must not see
-        if (text.size() > capacity_ && fd_ >= 0) return write_through(text);
         char* out = reserve(text.size());
         std::memcpy(out, text.data(), text.size());
         commit(out + text.size());
@@ -46,17 +42,11 @@ public:
         commit(out + n);
     }
 
-    // What an in_memory() buffer has collected.
-    std::string_view contents() const noexcept { return {data_.get(), used_}; }
-
     // Writes out what is buffered. The first write error sticks and is returned here.
     procscope::Expected<void> flush();
 
 private:
     void make_room(std::size_t n);
-    // Writes what is buffered, then `text` straight from where it is.
-    void write_through(std::string_view text);
-    void write_all(const char* data, std::size_t size);
     void write_out();
 
     int fd_;

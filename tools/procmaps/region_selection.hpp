@@ -37,16 +37,6 @@ public:
         }
     }
 
-    // The same for the selected regions at positions [first, last) of the selection.
-    template <class F>
-    void for_each_in(std::size_t first, std::size_t last, F&& f) const {
-        if (filtered_) {
-            for (std::size_t k = first; k < last; ++k) f(std::size_t{indices_[k]});
-        } else {
-            for (std::size_t i = first; i < last; ++i) f(i);
-        }
-    }
-
     // Sums over the selection (the figures from the list's own smaps read, so a table's
     // header agrees with its rows).
     SelectionTotals totals() const;

@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <thread>
 
 #include "number_format.hpp"
 #include "procscope/hex.hpp"
@@ -22,8 +20,6 @@ constexpr std::string_view deleted_suffix = " (deleted)";
 // the real width: no per-cell library calls. Rows reserve this much slack.
 constexpr std::size_t block = 16;
 constexpr std::size_t human_max_len = 6; // "100.0K" (99.96K rounded): the widest human_size
-// Listings with at least this many rows are formatted by two threads.
-constexpr std::size_t parallel_rows = 16384;
 
 struct Widths {
     std::size_t kind = 4;         // "KIND"
@@ -194,13 +190,10 @@ void write_region_listing(OutputBuffer& out, const SourceInfo& source, const Reg
                               9 * gap + deleted_suffix.size() + 1 + 2 * block;
     const auto digits = w.addr_digits;
     const bool kind_block = w.kind <= block;
-    // One row into `sink`; the memos are per writer (each thread has its own).
-    struct Memos {
-        HumanMemo size, rss, dirty, swap;
-    };
-    auto write_row = [&](OutputBuffer& sink, Memos& memo, std::size_t i) {
+    HumanMemo size_memo, rss_memo, dirty_memo, swap_memo;
+    rows.for_each([&](std::size_t i) {
         const Region& r = list[i];
-        char* p = sink.reserve(fixed + 4 * r.path.size());
+        char* p = out.reserve(fixed + 4 * r.path.size());
         const auto kind = static_cast<std::size_t>(r.kind);
         if (kind_block) std::memcpy(p, kinds.padded[kind].data(), block);
         else write_left(p, {kinds.padded[kind].data(), kinds.length[kind]}, w.kind);
@@ -211,15 +204,15 @@ void write_region_listing(OutputBuffer& out, const SourceInfo& source, const Reg
         std::memcpy(p, "-0x", 3);
         p = write_hex_fast(p + 3, r.end, digits);
         p = write_gap(p);
-        p = write_human_right(p, r.size(), w.size, memo.size);
+        p = write_human_right(p, r.size(), w.size, size_memo);
         p = write_gap(p);
         if (stats) {
             const RegionStats& s = list.stats()[i];
-            p = write_human_right(p, s.rss, w.rss, memo.rss);
+            p = write_human_right(p, s.rss, w.rss, rss_memo);
             p = write_gap(p);
-            p = write_human_right(p, s.dirty(), w.dirty, memo.dirty);
+            p = write_human_right(p, s.dirty(), w.dirty, dirty_memo);
             p = write_gap(p);
-            p = write_human_right(p, s.swap, w.swap, memo.swap);
+            p = write_human_right(p, s.swap, w.swap, swap_memo);
             p = write_gap(p);
             p = write_rwx(p, r.perms);
             *p++ = '/';
@@ -235,7 +228,7 @@ void write_region_listing(OutputBuffer& out, const SourceInfo& source, const Reg
         if (r.path.empty() && !r.deleted) {
             p = write_0x(p, r.offset);
             *p++ = '\n';
-            sink.commit(p);
+            out.commit(p);
             return;
         }
         // "0x" and at most 16 digits, padded to w.offset (at most 18) and the gap.
@@ -246,42 +239,17 @@ void write_region_listing(OutputBuffer& out, const SourceInfo& source, const Reg
             if (!r.path.empty()) std::memcpy(p, r.path.data(), r.path.size());
             p += r.path.size();
         } else {
-            sink.commit(p);
-            sink.append(procscope::escape_bytes(r.path));
-            p = sink.reserve(deleted_suffix.size() + 1);
+            out.commit(p);
+            out.append(procscope::escape_bytes(r.path));
+            p = out.reserve(deleted_suffix.size() + 1);
         }
         if (r.deleted) {
             std::memcpy(p, deleted_suffix.data(), deleted_suffix.size());
             p += deleted_suffix.size();
         }
         *p++ = '\n';
-        sink.commit(p);
-    };
-
-    // Long listings are formatted in two halves at once: the second on a helper thread into
-    // memory, written out after the first. Rows are independent once the widths are known.
-    const std::size_t count = rows.size();
-    if (count >= parallel_rows) {
-        const std::size_t half = count / 2;
-        OutputBuffer second = OutputBuffer::in_memory((count - half) * (fixed + 16));
-        std::thread helper;
-        try {
-            helper = std::thread([&] {
-                Memos memo;
-                rows.for_each_in(half, count, [&](std::size_t i) { write_row(second, memo, i); });
-            });
-        } catch (const std::system_error&) {
-            Memos memo; // no thread to be had: the same work, one half after the other
-            rows.for_each_in(half, count, [&](std::size_t i) { write_row(second, memo, i); });
-        }
-        Memos memo;
-        rows.for_each_in(0, half, [&](std::size_t i) { write_row(out, memo, i); });
-        if (helper.joinable()) helper.join();
-        out.append(second.contents());
-        return;
-    }
-    Memos memo;
-    rows.for_each([&](std::size_t i) { write_row(out, memo, i); });
+        out.commit(p);
+    });
 }
 
 } // namespace procmaps::cli
