@@ -241,8 +241,13 @@ Expected<void> DebuggerCore::release_all() {
 Expected<bool> DebuggerCore::stop_all_threads() {
     holding_ = true;
     bool ended_before = main_ended_;
+    // Every thread not known to be stopped is interrupted, even one with an interrupt sent
+    // before: that interrupt's stop may have been consumed by a synchronous wait (a single step,
+    // a remote system call) that could not clear the flag, and waiting for it would hang. The
+    // kernel merges interrupts, so a repeat costs at most one extra stop, which handle_event
+    // treats as ours.
     for (auto& [tid, thread] : threads_) {
-        if (thread->stopped || thread->interrupt_sent) continue;
+        if (thread->stopped) continue;
         if (auto ok = backend_->interrupt(tid); ok) thread->interrupt_sent = true;
     }
     auto running = [this] {

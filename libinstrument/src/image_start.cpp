@@ -83,9 +83,9 @@ Expected<void> DebuggerCore::start_image(TargetProcess& process, bool attached) 
     main.name = basename_of(main.path);
     main.is_main = true;
     if (auto image = process.image(main)) {
-        auto start = first_mapping_start(*regions, main.path, (*image)->span());
-        if (start) main.load_bias = load_bias((*image)->span(), *start);
-        else client_.OnWarning(process, start.error().message);
+        auto bias = module_load_bias(**image, *regions, main.path);
+        if (bias) main.load_bias = *bias;
+        else client_.OnWarning(process, bias.error().message);
         apply_layout(main, **image);
     } else {
         client_.OnWarning(process, image.error().message);
@@ -103,8 +103,10 @@ Expected<void> DebuggerCore::start_image(TargetProcess& process, bool attached) 
         loader.is_interpreter = true;
         loader.load_bias = aux->interpreter;
         if (auto image = process.image(loader)) {
-            auto start = first_mapping_start(*regions, loader.path, (*image)->span());
-            loader.load_bias = load_bias((*image)->span(), start ? *start : aux->interpreter);
+            // Without a match in the maps, AT_BASE stays: right for loaders linked at 0.
+            auto bias = module_load_bias(**image, *regions, loader.path);
+            if (bias) loader.load_bias = *bias;
+            else client_.OnWarning(process, bias.error().message);
             apply_layout(loader, **image);
             // _r_debug and _dl_debug_state are in the loader's dynamic symbols (glibc, musl):
             // the rendezvous is known before the loader runs, so startup libraries are seen

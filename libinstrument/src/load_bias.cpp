@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <optional>
+#include <string>
 
 #include "procscope/elf_types.hpp"
-#include "procscope/hex.hpp"
+#include "symbols/image.hpp"
+#include "symbols/load_bias.hpp"
 
 namespace instrument {
 
@@ -27,31 +28,27 @@ std::optional<LoadSpan> load_span(std::span<const objfile::ElfProgramHeader> hea
     return span;
 }
 
-std::uint64_t load_bias(const LoadSpan& span, std::uint64_t first_mapping_start) noexcept {
-    return first_mapping_start - span.first_page_vaddr;
-}
-
-procscope::Expected<std::uint64_t> first_mapping_start(const procmaps::RegionList& regions,
-                                                       std::string_view path, const LoadSpan& span) {
-    auto find = [&](std::string_view name) -> std::optional<std::uint64_t> {
-        for (const procmaps::Region& region : regions)
-            if (region.path == name && region.offset == span.first_page_offset &&
-                (region.kind == procmaps::RegionKind::file || region.kind == procmaps::RegionKind::deleted_file))
-                return region.start;
-        return std::nullopt;
+procscope::Expected<std::uint64_t> module_load_bias(const ModuleImage& image, const procmaps::RegionList& regions,
+                                                    std::string_view path) {
+    std::vector<symbols::Image> images = symbols::images_from_regions(regions);
+    auto find = [&](std::string_view name) -> const symbols::Image* {
+        for (const symbols::Image& candidate : images)
+            if (candidate.path == name) return &candidate;
+        return nullptr;
     };
-    if (auto start = find(path)) return *start;
-    // The loader's name may go through symlinks (/lib64/ld-linux-x86-64.so.2); the maps show
-    // the file's real path.
-    std::string name(path);
-    if (char* real = ::realpath(name.c_str(), nullptr)) {
-        std::string resolved = real;
-        std::free(real);
-        if (auto start = find(resolved)) return *start;
+    const symbols::Image* mapped = find(path);
+    if (!mapped) {
+        std::string name(path);
+        if (char* real = ::realpath(name.c_str(), nullptr)) {
+            std::string resolved = real;
+            std::free(real);
+            mapped = find(resolved);
+        }
     }
-    return procscope::make_error(procscope::ErrorCode::not_found,
-                                 std::string(path) + ": no mapping at file offset " +
-                                     procscope::to_hex(span.first_page_offset));
+    if (!mapped)
+        return procscope::make_error(procscope::ErrorCode::not_found,
+                                     std::string(path) + ": not mapped in the process");
+    return symbols::compute_load_bias(image.elf(), mapped->mappings);
 }
 
 } // namespace instrument

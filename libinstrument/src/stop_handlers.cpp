@@ -124,6 +124,8 @@ Expected<void> DebuggerCore::step_synchronously(Thread& thread) {
         }
         if (stop->kind == StopKind::signal && stop->value != SIGTRAP && thread.pending_signal == 0)
             thread.pending_signal = stop->value; // delivered when it resumes
+        // The stop of an interrupt sent while it was held (it hit the breakpoint first).
+        if (stop->kind == StopKind::event && stop->event == TraceEvent::stop) thread.interrupt_sent = false;
         auto regs = backend_->registers(thread.tid);
         if (!regs) return std::unexpected(std::move(regs.error()));
         if (regs->rip != address) break; // the instruction ran

@@ -116,9 +116,11 @@ TEST_CASE("instrument: a crash is reported with the function, coverage is writte
 TEST_CASE("instrument: a hang is killed at -timeout, status 124, coverage written") {
     REQUIRE_CLI();
     std::string cov = temp_path("hang.txt");
-    CommandResult run = instrument({"-timeout", "300", "-coverage_file", cov, "--", program("hang")});
+    // Long enough for a loaded machine to reach spin() before the limit.
+    CommandResult run = instrument({"-timeout", "2000", "-coverage_file", cov, "--", program("hang")});
     CHECK(run.exit_code == 124);
-    CHECK(run.err.find("hang: killed after 300 ms") != std::string::npos);
+    CHECK(run.out.starts_with("spinning "));
+    CHECK(run.err.find("hang: killed after 2000 ms") != std::string::npos);
     auto functions = instrument_test::nm_functions(program("hang"));
     CHECK(count_in(read_plain_coverage(cov, "hang"), functions["spin"]) >= 1);
 }
@@ -129,9 +131,7 @@ TEST_CASE("instrument: Ctrl-C stops the run and still writes the coverage") {
     instrument_test::Background run({instrument_test::cli(), "-coverage_file", cov, "--", program("hang")});
     auto line = run.read_line();
     REQUIRE(line);
-    CHECK(line->starts_with("spinning "));
-    // Let it reach spin(); a loaded machine may take a while after the line is out.
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(line->starts_with("spinning ")); // printed by spin(): its first block has run
     ::kill(run.pid(), SIGINT);
     CHECK(run.wait() == 130);
     auto functions = instrument_test::nm_functions(program("hang"));
@@ -186,7 +186,7 @@ TEST_CASE("instrument: the target's own signals are delivered unchanged") {
     REQUIRE_CLI();
     CommandResult run = instrument({"--", program("signals")});
     CHECK(run.exit_code == 0);
-    CHECK(run.out == "usr1=3 segv=1\n");
+    CHECK(run.out == "usr1=3 usr2=1234 intact segv=1 at 0x8\n");
 }
 
 TEST_CASE("instrument: threads") {
@@ -206,6 +206,15 @@ TEST_CASE("instrument: -target_env, -cwd and the program found through PATH") {
                                     "sh", "-c", "echo \"$FOO $PROCSCOPE_X\"; pwd"});
     CHECK(run.exit_code == 0);
     CHECK(run.out == "bar baz 1\n/tmp\n");
+}
+
+TEST_CASE("instrument: the target reads its own stdin and writes its own stdout and stderr") {
+    REQUIRE_CLI();
+    CommandResult run = instrument_test::run({instrument_test::cli(), "-quiet", "-no_block_cache", "--", "sh", "-c", "cat; echo oops >&2"},
+                                             "line one\nline two\n");
+    CHECK(run.exit_code == 0);
+    CHECK(run.out == "line one\nline two\n");
+    CHECK(run.err == "oops\n"); // -quiet: nothing of instrument's own
 }
 
 TEST_CASE("instrument: the block cache gives the same coverage, and can be turned off") {
@@ -247,14 +256,14 @@ TEST_CASE("instrument: attach to a running program and detach; it completes its 
     instrument_test::Background target({program("attachee")});
     REQUIRE(target.read_line() == std::optional<std::string>("ready"));
     std::string cov = temp_path("attach.txt");
-    CommandResult run = instrument({"-pid", std::to_string(target.pid()), "-timeout", "500", "-coverage_file", cov});
+    // crc32_buf runs every millisecond in two threads: the limit only has to outlast the attach.
+    CommandResult run = instrument({"-pid", std::to_string(target.pid()), "-timeout", "1000", "-coverage_file", cov});
     CHECK(run.exit_code == 0);
     CHECK(run.err.find("detached, it runs on") != std::string::npos);
     auto functions = instrument_test::nm_functions(program("attachee"));
     CHECK(count_in(read_plain_coverage(cov, "attachee"), functions["crc32_buf"]) >= 1);
 
     // Still running, unharmed: it keeps working, then stops when told and prints the same.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     target.write("q\n");
     CHECK(target.read_rest() == expected);
     CHECK(target.wait() == 0);

@@ -9,6 +9,7 @@
 
 #include "instrument/coverage_client.hpp"
 #include "instrument/debugger.hpp"
+#include "instrument/module_image.hpp"
 #include "instrument_test_support.hpp"
 #include "procmaps/process.hpp"
 
@@ -41,12 +42,15 @@ struct Recorder : Debugger {
     std::vector<ExceptionInfo> exceptions, crashes;
     std::vector<ExitInfo> exits;
     std::vector<pid_t> created;
+    std::vector<std::uint64_t> first_pc; // where each created process stood
     std::vector<std::string> warnings;
     bool maps_agree = true;
+    bool kernel_agrees = true;
 
     void OnProcessCreated(TargetProcess& p) override {
         created.push_back(p.pid());
         events.push_back("created");
+        if (auto regs = p.registers(p.event_thread())) first_pc.push_back(regs->rip);
     }
     void OnEntrypoint(TargetProcess& p) override {
         events.push_back("entry");
@@ -58,6 +62,13 @@ struct Recorder : Debugger {
             if (m.is_vdso) continue;
             const procmaps::Region* region = regions->find(m.base);
             if (!region || region->start != m.base || region->offset != 0) maps_agree = false;
+        }
+        // The kernel's word on the two modules it mapped itself: AT_ENTRY is the executable's
+        // entry (its load bias + e_entry), AT_BASE the loader's first page.
+        auto aux = instrument_test::auxv_of(p.pid());
+        for (const Module& m : p.modules()) {
+            if (m.is_main && m.entry != aux[9]) kernel_agrees = false;
+            if (m.is_interpreter && m.base != aux[7]) kernel_agrees = false;
         }
     }
     void OnModuleLoaded(TargetProcess&, const Module& m) override {
@@ -105,10 +116,17 @@ TEST_CASE("Debugger: a run's events in order, modules where the maps put them") 
     CHECK(debugger.index_of("load libc.so.6") < debugger.index_of("entry"));
     CHECK(debugger.index_of("entry") < debugger.events.size());
     CHECK(debugger.maps_agree);
+    CHECK(debugger.kernel_agrees);
     REQUIRE(debugger.exits.size() == 1);
     CHECK(debugger.exits[0].exit_code == 0);
     CHECK(debugger.exceptions.empty());
     CHECK(debugger.warnings.empty());
+    // Launched at its very first instruction: the loader's entry point.
+    REQUIRE(debugger.first_pc.size() == 1);
+    auto loader = std::ranges::find_if(debugger.loaded, &Module::is_interpreter);
+    REQUIRE(loader != debugger.loaded.end());
+    CHECK(loader->entry != 0);
+    CHECK(debugger.first_pc[0] == loader->entry);
     for (const Module& m : debugger.loaded) {
         CHECK(m.end > m.base);
         if (!m.is_vdso) CHECK((m.base - m.load_bias) % 4096 == 0);
@@ -163,14 +181,14 @@ TEST_CASE("Debugger: signals the target handles reach it unchanged, and are no c
 TEST_CASE("Debugger: a hang is stopped at the time limit and reported; coverage kept") {
     QuietStdout quiet;
     DebuggerOptions options;
-    options.timeout = std::chrono::milliseconds(300);
+    options.timeout = std::chrono::milliseconds(2000); // a loaded machine reaches spin() well before
     CoverageClient client({{}, false}, options);
     auto began = std::chrono::steady_clock::now();
     auto result = client.run_program({{program("hang")}});
     REQUIRE(result);
     CHECK(result->end == RunResult::End::hang);
     CHECK_FALSE(result->target_alive);
-    CHECK(std::chrono::steady_clock::now() - began >= std::chrono::milliseconds(300));
+    CHECK(std::chrono::steady_clock::now() - began >= std::chrono::milliseconds(2000));
     auto functions = instrument_test::nm_functions(program("hang"));
     const CoveredModule* module = client.coverage().find("hang");
     REQUIRE(module);
@@ -321,20 +339,50 @@ TEST_CASE("TargetProcess: remote mmap near an address, mprotect, munmap by sysca
 TEST_CASE("Debugger: attach to a running program, cover it, detach; it finishes correctly") {
     instrument_test::Background target({program("attachee")});
     REQUIRE(target.read_line() == std::optional<std::string>("ready"));
-    CoverageClient client({{}, false});
-    std::thread stopper([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        client.request_stop(StopReason::detach);
-    });
+    // Detaches from inside the hook once crc32_buf has run under trace: no clock involved.
+    struct DetachAfterWork : CoverageClient {
+        using CoverageClient::CoverageClient;
+        instrument_test::SymbolExtent work;
+        std::size_t threads_at_entry = 0;
+        void OnEntrypoint(TargetProcess& p) override {
+            threads_at_entry = p.threads().size();
+            CoverageClient::OnEntrypoint(p);
+        }
+        void OnBreakpoint(TargetProcess& p, pid_t tid, const Breakpoint& bp) override {
+            CoverageClient::OnBreakpoint(p, tid, bp);
+            const Module* exe = p.find_module("attachee");
+            if (exe && work.contains(bp.address - exe->load_bias)) request_stop(StopReason::detach);
+        }
+    } client({{"attachee", "libc.so.6"}, false});
+    client.work = instrument_test::nm_functions(program("attachee"))["crc32_buf"];
     auto result = client.run_attached(target.pid());
-    stopper.join();
     REQUIRE(result);
     CHECK(result->end == RunResult::End::detached);
     CHECK(result->target_alive);
+    CHECK(client.threads_at_entry == 2); // main and side_worker, both stopped and traced
     auto functions = instrument_test::nm_functions(program("attachee"));
     const CoveredModule* module = client.coverage().find("attachee");
     REQUIRE(module);
     CHECK(hits_in(*module, functions["crc32_buf"]) >= 1);
+
+    // Every int3 is gone: the code in memory is the files' code again, byte for byte, although
+    // most breakpoints were still armed at the detach.
+    auto live = procmaps::Process::open(target.pid());
+    REQUIRE(live);
+    auto memory = live->memory();
+    for (const CoveredModule& covered : client.coverage().modules) {
+        REQUIRE(covered.blocks);
+        CHECK(covered.blocks_found() > covered.blocks_hit());
+        auto image = ModuleImage::open(covered.path);
+        REQUIRE(image);
+        auto text = (*image)->elf().find_section(".text");
+        REQUIRE(text);
+        auto expected = (*image)->elf().section_contents(*text);
+        REQUIRE(expected);
+        std::vector<std::byte> in_memory(expected->size());
+        REQUIRE(memory->read_exact(text->addr - covered.first_page_vaddr + covered.base, in_memory));
+        CHECK_MESSAGE(std::ranges::equal(in_memory, *expected), covered.path);
+    }
 
     target.write("q\n");
     auto done = target.read_line();

@@ -292,6 +292,18 @@ std::optional<DrcovFile> read_drcov(const std::string& path, std::string& why) {
     return file;
 }
 
+std::map<std::uint64_t, std::uint64_t> auxv_of(pid_t pid) {
+    std::string bytes = read_file("/proc/" + std::to_string(pid) + "/auxv");
+    std::map<std::uint64_t, std::uint64_t> out;
+    for (std::size_t at = 0; at + 16 <= bytes.size(); at += 16) {
+        std::uint64_t key, value;
+        std::memcpy(&key, bytes.data() + at, 8);
+        std::memcpy(&value, bytes.data() + at + 8, 8);
+        out[key] = value;
+    }
+    return out;
+}
+
 std::string temp_path(const std::string& name) { return testsupport::temp_dir() + "/" + name; }
 
 std::string read_file(const std::string& path) {

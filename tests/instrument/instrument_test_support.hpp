@@ -88,6 +88,9 @@ struct DrcovFile {
 // table) the way Lighthouse does; nullopt with `why` set when it does not parse.
 std::optional<DrcovFile> read_drcov(const std::string& path, std::string& why);
 
+// /proc/PID/auxv as key -> value (AT_ENTRY is 9, AT_BASE 7); empty when unreadable.
+std::map<std::uint64_t, std::uint64_t> auxv_of(pid_t pid);
+
 std::string temp_path(const std::string& name);
 std::string read_file(const std::string& path);
 

@@ -1,5 +1,6 @@
-// The load bias computed from program headers and /proc/self/maps, checked against what the
-// loader itself says (dl_iterate_phdr's dlpi_addr) for every object in this process.
+// The load bias the debugger uses (libsymbols' computation over program headers and
+// /proc/self/maps), checked against what the loader itself says (dl_iterate_phdr's dlpi_addr)
+// for every object in this process.
 #include <doctest/doctest.h>
 #include <link.h>
 #include <string>
@@ -29,7 +30,6 @@ TEST_CASE("load_span: lowest PT_LOAD page, highest end, lld's unaligned first p_
     CHECK(span->first_page_vaddr == 0x200000);
     CHECK(span->first_page_offset == 0);
     CHECK(span->end_vaddr == 0x203000);
-    CHECK(instrument::load_bias(*span, 0x7f0000200000) == 0x7f0000000000);
     CHECK_FALSE(load_span(std::vector<ElfProgramHeader>{}));
 }
 
@@ -59,10 +59,16 @@ TEST_CASE("load bias from the maps equals the loader's dlpi_addr for every loade
         if (path.find("linux-vdso") != std::string::npos) continue;
         auto image = instrument::ModuleImage::open(path);
         REQUIRE_MESSAGE(image, path);
-        auto start = instrument::first_mapping_start(*regions, path, (*image)->span());
-        REQUIRE_MESSAGE(start, path);
-        CHECK_MESSAGE(instrument::load_bias((*image)->span(), *start) == object.bias, path);
+        auto bias = instrument::module_load_bias(**image, *regions, path);
+        REQUIRE_MESSAGE(bias, path);
+        CHECK_MESSAGE(*bias == object.bias, path);
         ++checked;
     }
     CHECK(checked >= 3); // the test binary, libc, the loader at least
+    // A file that is not mapped is named in the error.
+    auto image = instrument::ModuleImage::open(exe);
+    REQUIRE(image);
+    auto missing = instrument::module_load_bias(**image, *regions, "/no/such/file");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message.find("/no/such/file") != std::string::npos);
 }

@@ -1,5 +1,6 @@
-// The load bias of an ELF module computed the way the loader applies it.
-// (To move to libsymbols once it exists: it is the same computation its resolver needs.)
+// Where a module's file is mapped in a process: the extent of its PT_LOAD segments and its load
+// bias. The bias itself is libsymbols' computation (symbols::compute_load_bias, the loader's own
+// rule), so the debugger and the symbolizer can never disagree about a module's addresses.
 #pragma once
 
 #include <cstdint>
@@ -21,13 +22,12 @@ inline constexpr std::uint64_t default_page_size = 4096;
 std::optional<LoadSpan> load_span(std::span<const objfile::ElfProgramHeader> headers,
                                   std::uint64_t page_size = default_page_size) noexcept;
 
-// bias = where the loader mapped the lowest PT_LOAD's first page - that page's vaddr.
-// For ELF this equals the link_map's l_addr, which is how callers cross-check it.
-std::uint64_t load_bias(const LoadSpan& span, std::uint64_t first_mapping_start) noexcept;
-
-// Finds the mapping of the lowest PT_LOAD in `regions`: the lowest region of file `path` at file
-// offset span.first_page_offset. Returns its start; not_found when there is no such mapping.
-procscope::Expected<std::uint64_t> first_mapping_start(const procmaps::RegionList& regions,
-                                                       std::string_view path, const LoadSpan& span);
+// The load bias (runtime address = file vaddr + bias) of `image`, mapped in the process whose
+// maps are `regions` under `path` (or the real path behind it: the loader's name may go through
+// symlinks). The first group of mappings of that file (libsymbols' images_from_regions) is
+// matched against the program headers by libsymbols' compute_load_bias. not_found when the file
+// is not mapped or no segment matches.
+procscope::Expected<std::uint64_t> module_load_bias(const ModuleImage& image, const procmaps::RegionList& regions,
+                                                    std::string_view path);
 
 } // namespace instrument
