@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <limits>
+#include <sys/types.h>
 
 namespace procscope {
 
@@ -15,6 +17,34 @@ std::optional<std::uint64_t> parse_address(std::string_view text, bool hex_defau
     std::uint64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
     if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+bool parse_address_list(std::span<const std::string> texts, std::vector<std::uint64_t>& out, std::string& bad) {
+    for (const std::string& text : texts) {
+        std::string_view rest = text;
+        while (!rest.empty()) {
+            const std::size_t comma = rest.find(',');
+            std::string_view item = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            if (item.empty()) continue;
+            auto addr = parse_address(item);
+            if (!addr) {
+                bad = item;
+                return false;
+            }
+            out.push_back(*addr);
+        }
+    }
+    return true;
+}
+
+std::optional<long long> parse_process_id(std::string_view text) noexcept {
+    long long value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+    if (ec != std::errc{} || end != text.data() + text.size() || value <= 0 ||
+        value > std::numeric_limits<pid_t>::max())
+        return std::nullopt;
     return value;
 }
 

@@ -39,25 +39,6 @@ int usage_error(const std::string& message) {
     return 2;
 }
 
-bool parse_numbers(const std::vector<std::string>& texts, std::vector<std::uint64_t>& out, std::string& bad) {
-    for (const std::string& text : texts) {
-        std::string_view rest = text;
-        while (!rest.empty()) {
-            const std::size_t comma = rest.find(',');
-            std::string_view item = rest.substr(0, comma);
-            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-            if (item.empty()) continue;
-            auto value = procscope::parse_address(item);
-            if (!value) {
-                bad = item;
-                return false;
-            }
-            out.push_back(*value);
-        }
-    }
-    return true;
-}
-
 }  // namespace
 
 std::expected<Options, int> parse_options(int argc, char** argv) {
@@ -115,7 +96,7 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
     if (vm.count("image")) opts.image = image_text;
     if (vm.count("symbols")) opts.symbols = symbols_text;
     std::string bad;
-    if (!parse_numbers(addr_texts, opts.addresses, bad))
+    if (!procscope::parse_address_list(addr_texts, opts.addresses, bad))
         return std::unexpected(usage_error("--addr: \"" + bad + "\" is not a hex address"));
     if (vm.count("addr") && opts.addresses.empty()) return std::unexpected(usage_error("--addr needs an address"));
     if (vm.count("lookup") && opts.lookups.empty()) return std::unexpected(usage_error("--lookup needs a symbol name"));

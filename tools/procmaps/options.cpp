@@ -1,11 +1,9 @@
 #include "options.hpp"
 
 #include <boost/program_options.hpp>
-#include <charconv>
 #include <cstdio>
 #include <fmt/format.h>
 #include <iostream>
-#include <limits>
 
 #include "procscope/hex.hpp"
 
@@ -36,37 +34,6 @@ constexpr const char* epilogue =
 int usage_error(const std::string& message) {
     std::fprintf(stderr, "procmaps: %s\nTry 'procmaps --help' for more information.\n", message.c_str());
     return 2;
-}
-
-bool parse_pid(const std::string& text, pid_t& pid) {
-    long long value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-    if (ec != std::errc{} || end != text.data() + text.size() || value <= 0 ||
-        value > std::numeric_limits<pid_t>::max())
-        return false;
-    pid = static_cast<pid_t>(value);
-    return true;
-}
-
-// Each --addr token may hold several comma-separated addresses.
-bool parse_addresses(const std::vector<std::string>& texts, std::vector<std::uint64_t>& out,
-                     std::string& bad) {
-    for (const std::string& text : texts) {
-        std::string_view rest = text;
-        while (!rest.empty()) {
-            std::size_t comma = rest.find(',');
-            std::string_view item = rest.substr(0, comma);
-            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-            if (item.empty()) continue;
-            auto addr = procscope::parse_address(item);
-            if (!addr) {
-                bad = item;
-                return false;
-            }
-            out.push_back(*addr);
-        }
-    }
-    return true;
 }
 
 // "--addr A B C" becomes "--addr A,B,C": Boost's multitoken parsing erases consumed words
@@ -159,12 +126,14 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
             return std::unexpected(usage_error(
                 "missing PID (--addr takes every word after it: put the PID before --addr)"));
         return std::unexpected(usage_error("missing PID, 'self' or --core FILE"));
-    } else if (!parse_pid(target, opts.pid)) {
+    } else if (auto pid = procscope::parse_process_id(target)) {
+        opts.pid = static_cast<pid_t>(*pid);
+    } else {
         return std::unexpected(usage_error(fmt::format("'{}': not a process ID", target)));
     }
 
     std::string bad;
-    if (!parse_addresses(addr_texts, opts.addresses, bad))
+    if (!procscope::parse_address_list(addr_texts, opts.addresses, bad))
         return std::unexpected(usage_error(fmt::format("--addr: '{}': not an address", bad)));
     for (const std::string& text : kind_texts)
         if (!opts.filter.add_kinds(text, bad))

@@ -1,11 +1,9 @@
 #include "options.hpp"
 
 #include <boost/program_options.hpp>
-#include <charconv>
 #include <cstdio>
 #include <fmt/format.h>
 #include <iostream>
-#include <limits>
 
 #include "procscope/hex.hpp"
 
@@ -42,36 +40,6 @@ constexpr std::size_t default_string_limit = 4096;
 int usage_error(const std::string& message) {
     std::fprintf(stderr, "procsym: %s\nTry 'procsym --help' for more information.\n", message.c_str());
     return 2;
-}
-
-bool parse_pid(const std::string& text, pid_t& pid) {
-    long long value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-    if (ec != std::errc{} || end != text.data() + text.size() || value <= 0 ||
-        value > std::numeric_limits<pid_t>::max())
-        return false;
-    pid = static_cast<pid_t>(value);
-    return true;
-}
-
-// Each --addr token may hold several comma-separated addresses.
-bool parse_addresses(const std::vector<std::string>& texts, std::vector<std::uint64_t>& out, std::string& bad) {
-    for (const std::string& text : texts) {
-        std::string_view rest = text;
-        while (!rest.empty()) {
-            std::size_t comma = rest.find(',');
-            std::string_view item = rest.substr(0, comma);
-            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-            if (item.empty()) continue;
-            auto addr = procscope::parse_address(item);
-            if (!addr) {
-                bad = item;
-                return false;
-            }
-            out.push_back(*addr);
-        }
-    }
-    return true;
 }
 
 } // namespace
@@ -139,8 +107,9 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
                     usage_error("missing PID (--addr takes every word after it: put the PID before --addr)"));
             return std::unexpected(usage_error("missing PID or --core FILE"));
         }
-        if (!parse_pid(positional_args[0], opts.pid))
-            return std::unexpected(usage_error(fmt::format("'{}': not a process ID", positional_args[0])));
+        auto pid = procscope::parse_process_id(positional_args[0]);
+        if (!pid) return std::unexpected(usage_error(fmt::format("'{}': not a process ID", positional_args[0])));
+        opts.pid = static_cast<pid_t>(*pid);
         first_symbol = 1;
     }
     opts.symbols.assign(positional_args.begin() + static_cast<std::ptrdiff_t>(first_symbol), positional_args.end());
@@ -148,7 +117,7 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         if (name.empty()) return std::unexpected(usage_error("empty symbol name"));
 
     std::string bad;
-    if (!parse_addresses(addr_texts, opts.addresses, bad))
+    if (!procscope::parse_address_list(addr_texts, opts.addresses, bad))
         return std::unexpected(usage_error(fmt::format(
             "--addr: '{}': not an address (--addr takes every word after it: put symbols before --addr)", bad)));
     if (vm.count("addr") && opts.addresses.empty()) return std::unexpected(usage_error("--addr: no address given"));
