@@ -7,12 +7,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
-#include <fcntl.h>
 #include <fstream>
-#include <grp.h>
 #include <optional>
 #include <ostream>
-#include <poll.h>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -20,6 +17,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "run_command.hpp"
 #include "procscope/hex.hpp"
 
 namespace procmaps_cli_test {
@@ -27,62 +25,11 @@ namespace procmaps_cli_test {
 
 inline const std::string procmaps_binary = PROCSCOPE_BINARY_DIR "/tools/procmaps/procmaps";
 
-struct RunResult {
-    int status = -1; // exit status, or 128 + signal
-    std::string out;
-    std::string err;
-};
+using testsupport::RunResult;
 
-// Runs argv[0] with argv (no shell), capturing stdout and stderr; `uid` switches user first.
+// testsupport::run_command under the name these tests use.
 inline RunResult run(const std::vector<std::string>& argv, std::optional<uid_t> uid = std::nullopt) {
-    int out_pipe[2], err_pipe[2];
-    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        if (uid && (::setgroups(0, nullptr) != 0 || ::setgid(*uid) != 0 || ::setuid(*uid) != 0)) ::_exit(126);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    RunResult result;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&result.out, &result.err};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        int ready = ::poll(fds, 2, 60'000);
-        if (ready == 0) {
-            ::kill(pid, SIGKILL);
-            FAIL_CHECK("timed out: " << argv[0]);
-            break;
-        }
-        if (ready < 0 && errno == EINTR) continue;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-            char buf[65536];
-            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                sinks[i]->append(buf, static_cast<std::size_t>(n));
-            } else {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    for (auto& f : fds)
-        if (f.fd >= 0) ::close(f.fd);
-    int wstatus = 0;
-    ::waitpid(pid, &wstatus, 0);
-    result.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    return result;
+    return testsupport::run_command(argv, uid);
 }
 
 inline RunResult procmaps(std::vector<std::string> args) {

@@ -7,18 +7,17 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "run_command.hpp"
+
 namespace symtest {
 
-struct RunResult {
-    int status = -1; // exit status, or 128 + signal
-    std::string out;
-    std::string err;
-};
+using testsupport::RunResult;
 
-// Runs argv[0] (searched in PATH) with argv, no shell; `uid` switches user first. A run
-// longer than `timeout_seconds` is killed and fails the test.
-RunResult run(const std::vector<std::string>& argv, std::optional<uid_t> uid = std::nullopt,
-              int timeout_seconds = 60);
+// testsupport::run_command under the name these tests use.
+inline RunResult run(const std::vector<std::string>& argv, std::optional<uid_t> uid = std::nullopt,
+                     int timeout_seconds = 60) {
+    return testsupport::run_command(argv, uid, timeout_seconds);
+}
 
 // Whether `program` is found in PATH.
 bool have_program(const std::string& program);
