@@ -20,14 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::byte> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> bytes(chars.size());
-    std::memcpy(bytes.data(), chars.data(), chars.size());
-    return bytes;
-}
-
 std::string copy_cache(const cachegen::BuiltCache& built, const std::string& label) {
     const std::string dir = testsupport::temp_dir() + "/" + label;
     fs::create_directories(dir);
@@ -138,7 +130,7 @@ TEST_CASE("truncated caches: every cut gives an error or a usable cache") {
     options.slide = cachegen::SlideFormat::v3;
     auto built = cachegen::build_test_cache(*corpus, options, "truncate");
     REQUIRE(built.error.empty());
-    const auto bytes = read_file(built.cache.main_path);
+    const auto bytes = testsupport::read_file_bytes(built.cache.main_path);
     for (std::size_t cut = 0; cut < bytes.size(); cut += cut < 0x400 ? 8 : 1531) {
         CAPTURE(cut);
         std::vector<std::byte> copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
@@ -155,7 +147,7 @@ TEST_CASE("corrupted caches: random byte changes in header, tables and LINKEDIT"
         options.v2_extra_chains = true;
         auto built = cachegen::build_test_cache(*corpus, options, "corrupt");
         REQUIRE(built.error.empty());
-        const auto bytes = read_file(built.cache.main_path);
+        const auto bytes = testsupport::read_file_bytes(built.cache.main_path);
         std::mt19937_64 random(42);
         for (int round = 0; round < 250; ++round) {
             std::vector<std::byte> copy = bytes;
@@ -173,7 +165,7 @@ TEST_CASE("corrupted caches: random byte changes in header, tables and LINKEDIT"
 
 TEST_CASE("fixture caches cut and corrupted") {
     REQUIRE_FIXTURE(path, "dyldcache/dyld_shared_cache_arm64-macOS-objc");
-    const auto bytes = read_file(path);
+    const auto bytes = testsupport::read_file_bytes(path);
     for (std::size_t cut = 0; cut < bytes.size(); cut += 4099) {
         std::vector<std::byte> copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
         open_and_exercise(copy, "objc-cut");

@@ -20,14 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::byte> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> bytes(chars.size());
-    std::memcpy(bytes.data(), chars.data(), chars.size());
-    return bytes;
-}
-
 // Maps files without keeping a descriptor: every read goes through the mapping.
 OpenOptions mapping_only() {
     OpenOptions options;
@@ -146,7 +138,7 @@ TEST_CASE("find_export on broken load commands gives the full parse's error") {
     const std::string dir = testsupport::temp_dir() + "/export-broken-copy";
     fs::create_directories(dir);
     const std::string path = dir + "/dyld_shared_cache_arm64";
-    auto bytes = read_file(built.cache.main_path);
+    auto bytes = testsupport::read_file_bytes(built.cache.main_path);
     {
         auto cache = SharedCache::open(built.cache.main_path);
         REQUIRE(cache);
@@ -178,7 +170,7 @@ TEST_CASE("corrupted cache files opened from disk: lookups in named images first
     options.header_size = 0x1c8;
     auto built = cachegen::build_test_cache(*corpus, options, "export-corrupt");
     REQUIRE(built.error.empty());
-    const auto original = read_file(built.cache.main_path);
+    const auto original = testsupport::read_file_bytes(built.cache.main_path);
     const std::string dir = testsupport::temp_dir() + "/export-corrupt-copy";
     fs::create_directories(dir);
     const std::string path = dir + "/dyld_shared_cache_arm64";

@@ -8,18 +8,11 @@
 #include <iterator>
 
 #include "elf_test_support.hpp"
+#include "fixtures.hpp"
 
 using procscope::ErrorCode;
 
 namespace {
-
-std::vector<std::byte> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> bytes(chars.size());
-    std::memcpy(bytes.data(), chars.data(), chars.size());
-    return bytes;
-}
 
 // Zeroes e_shoff, e_shnum and e_shstrndx: the section headers are gone, the program headers stay.
 void drop_section_headers(std::vector<std::byte>& bytes, bool is64) {
@@ -43,7 +36,7 @@ TEST_CASE("elf: without section headers, .dynsym comes from PT_DYNAMIC and equal
         CAPTURE(path);
         auto original = elftest::open_elf(path);
         REQUIRE(original);
-        auto bytes = read_file(path);
+        auto bytes = testsupport::read_file_bytes(path);
         drop_section_headers(bytes, original->elf.is_64bit());
         auto stripped = objfile::ElfFile::parse(bytes, "stripped");
         REQUIRE_MESSAGE(stripped.has_value(), stripped.error().message);
@@ -89,7 +82,7 @@ TEST_CASE("elf: without section headers, .dynsym comes from PT_DYNAMIC and equal
 
 TEST_CASE("elf: without section headers or a dynamic section there is no .dynsym") {
     auto path = elftest::required_sample("sample-static");
-    auto bytes = read_file(path);
+    auto bytes = testsupport::read_file_bytes(path);
     drop_section_headers(bytes, true);
     auto stripped = objfile::ElfFile::parse(bytes, "stripped");
     REQUIRE(stripped.has_value());

@@ -12,6 +12,7 @@
 #include "objfile/elf_notes.hpp"
 #include "objfile/elf_symbolizer.hpp"
 #include "procscope/elf_types.hpp"
+#include "fixtures.hpp"
 
 namespace elf = procscope::elf;
 using procscope::ErrorCode;
@@ -19,14 +20,6 @@ using procscope::ErrorCode;
 namespace {
 
 constexpr const char* mutant_name = "mutant.so";
-
-std::vector<std::byte> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> bytes(chars.size());
-    std::memcpy(bytes.data(), chars.data(), chars.size());
-    return bytes;
-}
 
 // Errors must say which file they are about.
 template <class T>
@@ -135,7 +128,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> hot_ranges(const std::vecto
 TEST_CASE("elf malformed: every truncation parses or fails cleanly") {
     for (const std::string& path : mutation_bases()) {
         CAPTURE(path);
-        const auto original = read_file(path);
+        const auto original = testsupport::read_file_bytes(path);
         REQUIRE(original.size() > 1024);
         CHECK(exercise(original) > 3);
         std::size_t failures = 0;
@@ -152,7 +145,7 @@ TEST_CASE("elf malformed: seeded bit flips over headers and tables parse or fail
     std::uint64_t seed = 0x5eed;
     for (const std::string& path : mutation_bases()) {
         CAPTURE(path);
-        const auto original = read_file(path);
+        const auto original = testsupport::read_file_bytes(path);
         const auto ranges = hot_ranges(original);
         std::mt19937_64 random(seed++);
         for (int mutant = 0; mutant < 1500; ++mutant) {
@@ -183,7 +176,7 @@ TEST_CASE("elf malformed: seeded bit flips over headers and tables parse or fail
 }
 
 TEST_CASE("elf malformed: hand-made corruptions give errors that name the field and offset") {
-    const auto original = read_file(elftest::required_sample("libsample-both.so"));
+    const auto original = testsupport::read_file_bytes(elftest::required_sample("libsample-both.so"));
     auto file = objfile::ElfFile::parse(original, "original");
     REQUIRE(file.has_value());
     auto put32 = [](std::vector<std::byte>& bytes, std::uint64_t at, std::uint32_t value) {
@@ -289,7 +282,7 @@ TEST_CASE("elf malformed: hand-made corruptions give errors that name the field 
 }
 
 TEST_CASE("elf malformed: a looping .hash chain ends") {
-    auto original = read_file(elftest::required_sample("libsample-sysv.so"));
+    auto original = testsupport::read_file_bytes(elftest::required_sample("libsample-sysv.so"));
     auto file = objfile::ElfFile::parse(original, "original");
     REQUIRE(file.has_value());
     const auto hash = file->find_section_of_type(elf::sht_hash);
@@ -311,7 +304,7 @@ TEST_CASE("elf malformed: a looping .hash chain ends") {
 }
 
 TEST_CASE("elf malformed: not ELF, wrong class, wrong version") {
-    const auto original = read_file(elftest::required_sample("libsample-both.so"));
+    const auto original = testsupport::read_file_bytes(elftest::required_sample("libsample-both.so"));
     auto check = [](std::vector<std::byte> bytes, ErrorCode code, const char* needle) {
         auto parsed = objfile::ElfFile::parse(bytes, mutant_name);
         REQUIRE_FALSE(parsed.has_value());

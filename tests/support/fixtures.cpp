@@ -1,6 +1,9 @@
 #include "fixtures.hpp"
 
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <mutex>
@@ -40,6 +43,14 @@ std::string temp_dir() {
         if (char* made = ::mkdtemp(pattern.data())) dir.path = made;
     });
     return dir.path;
+}
+
+std::vector<std::byte> read_file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> bytes(chars.size());
+    if (!chars.empty()) std::memcpy(bytes.data(), chars.data(), chars.size());
+    return bytes;
 }
 
 } // namespace testsupport

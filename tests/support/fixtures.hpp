@@ -1,8 +1,10 @@
 // Access to ../shared/fixtures for tests: real files nobody on the project wrote.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace testsupport {
 
@@ -16,6 +18,9 @@ std::optional<std::string> fixture(const std::string& relative);
 
 // A temporary directory removed at exit of the test binary.
 std::string temp_dir();
+
+// The whole content of the file at `path` (empty when it cannot be read).
+std::vector<std::byte> read_file_bytes(const std::string& path);
 
 } // namespace testsupport
 
