@@ -55,7 +55,8 @@ std::unique_ptr<std::string> text_buffer(std::size_t size) {
 } // namespace
 
 Expected<RegionList> RegionList::from_maps_reader(const ChunkReader& read, std::string_view source,
-                                                  std::size_t size_hint, std::size_t expected_regions) {
+                                                  std::size_t size_hint, std::size_t expected_regions,
+                                                  const ParseProgress& progress) {
     RegionList list;
     list.regions_.reserve(expected_regions);
     std::size_t capacity = std::max<std::size_t>(size_hint, 4096);
@@ -81,9 +82,11 @@ Expected<RegionList> RegionList::from_maps_reader(const ChunkReader& read, std::
         at_end = *got == 0;
         have += *got;
         char* p = text->data() + parsed;
+        std::size_t first_new = list.regions_.size();
         if (auto taken = list.take_maps_lines(p, text->data() + have, at_end, line_number, source); !taken)
             return std::unexpected(std::move(taken.error()));
         parsed = static_cast<std::size_t>(p - text->data());
+        if (progress && list.regions_.size() > first_new) progress(list, first_new);
     }
     list.storage_.push_back(std::move(text));
     return list;

@@ -117,6 +117,34 @@ inline std::vector<Row> table_rows(const std::string& out, std::vector<std::stri
     return rows;
 }
 
+// Every row of a plain table starts its left-aligned cells exactly under their headings and
+// ends its SIZE cell under the heading's end: no row laid out by other widths.
+inline void check_columns_aligned(const std::string& out) {
+    auto lines = lines_of(out);
+    REQUIRE(lines.size() >= 2);
+    const std::string& head = lines[1];
+    std::vector<std::size_t> starts;
+    for (const char* title : {"START-END", "PRT", "SHR", "OFFSET", "PATH"}) {
+        starts.push_back(head.find(title));
+        REQUIRE(starts.back() != std::string::npos);
+    }
+    const std::size_t size_end = head.find("SIZE") + 4;
+    constexpr std::size_t column_gap_width = 2;
+    std::size_t misaligned = 0;
+    for (std::size_t i = 2; i < lines.size(); ++i) {
+        const std::string& l = lines[i];
+        bool ok = l.size() > size_end && l[size_end - 1] != ' ' && l[size_end] == ' ';
+        for (std::size_t k = 0; k < starts.size(); ++k) {
+            std::size_t col = starts[k];
+            bool last = k + 1 == starts.size();
+            if (last && l.size() + column_gap_width <= col) continue; // no path: the row ends at OFFSET
+            ok = ok && l.size() > col && l[col - 1] == ' ' && l[col] != ' ';
+        }
+        if (!ok && ++misaligned <= 3) MESSAGE("misaligned row " << i << ": " << l);
+    }
+    CHECK(misaligned == 0);
+}
+
 // A `sleep 100` child, killed and reaped at scope exit.
 struct SleepChild {
     pid_t pid = -1;

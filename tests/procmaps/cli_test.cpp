@@ -42,6 +42,32 @@ TEST_CASE("procmaps: a 20,000-region table is whole and in order") {
     REQUIRE(expected.size() >= 20000);
     REQUIRE(got.size() == expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == expected[i]);
+    check_columns_aligned(r.out);
+}
+
+TEST_CASE("procmaps: a column that widens after the first rows is laid out again") {
+    // The table is laid out from the first chunk of the maps text while the rest is read; a
+    // file offset above 4 GiB far down the text needs a wider OFFSET column than that.
+    testsupport::ManyRegionsChild child(20000, testsupport::temp_dir() + "/wide-offset-file");
+    RunResult r = procmaps({std::to_string(child.pid())});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    std::vector<Row> expected = maps_rows(child.pid()), got = table_rows(r.out);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == expected[i]);
+    auto wide = std::find_if(got.begin(), got.end(),
+                             [](const Row& row) { return row.offset == testsupport::ManyRegionsChild::wide_offset; });
+    REQUIRE(wide != got.end());
+    CHECK(std::distance(got.begin(), wide) > 10000); // far past the first chunk
+    check_columns_aligned(r.out);
+    const std::string head = lines_of(r.out)[1];
+    CHECK(head.find("PATH") - head.find("OFFSET") == std::string("0x100001000").size() + 2);
+
+    // The same rows through a filter (the filtered table is laid out the same way).
+    RunResult files = procmaps({"--kind", "file", std::to_string(child.pid())});
+    REQUIRE(files.status == 0);
+    check_columns_aligned(files.out);
+    CHECK(files.out.find("0x100001000") != std::string::npos);
 }
 
 TEST_CASE("procmaps: SIZE cells read as procscope::human_size prints them") {

@@ -127,13 +127,20 @@ void MappingChild::kill(bool reap) {
 
 MappingChild::~MappingChild() { kill(true); }
 
-ManyRegionsChild::ManyRegionsChild(std::size_t pages) {
+ManyRegionsChild::ManyRegionsChild(std::size_t pages, const std::string& wide_offset_file) {
     int ready[2];
     REQUIRE(::pipe(ready) == 0);
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
         const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        if (!wide_offset_file.empty()) {
+            int fd = ::open(wide_offset_file.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+            if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(wide_offset + page)) != 0) ::_exit(4);
+            if (::mmap(nullptr, page, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(wide_offset)) == MAP_FAILED)
+                ::_exit(5);
+            ::close(fd);
+        }
         void* base = ::mmap(nullptr, pages * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (base == MAP_FAILED) ::_exit(1);
         for (std::size_t i = 0; i < pages; i += 2)

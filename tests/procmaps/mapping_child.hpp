@@ -54,10 +54,14 @@ private:
 
 // A forked child whose address space holds `pages` one-page regions of alternating
 // protection (so none merge): many thousands of regions, for the paths that only long maps
-// texts take. Killed and reaped on destruction.
+// texts take. Killed and reaped on destruction. With `wide_offset_file`, a page of that
+// (sparse, 5 GiB) file at offset 4 GiB + one page is mapped first, so it lies above the
+// many regions and comes late in the maps text.
 class ManyRegionsChild {
 public:
-    explicit ManyRegionsChild(std::size_t pages);
+    static constexpr std::uint64_t wide_offset = (std::uint64_t{4} << 30) + 4096;
+
+    explicit ManyRegionsChild(std::size_t pages, const std::string& wide_offset_file = {});
     ~ManyRegionsChild();
     ManyRegionsChild(const ManyRegionsChild&) = delete;
     ManyRegionsChild& operator=(const ManyRegionsChild&) = delete;

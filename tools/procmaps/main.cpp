@@ -15,6 +15,7 @@
 #include "region_json.hpp"
 #include "region_selection.hpp"
 #include "region_table.hpp"
+#include "streamed_listing.hpp"
 #include "summary_output.hpp"
 
 namespace procmaps::cli {
@@ -31,7 +32,7 @@ void write_regions(OutputBuffer& out, const Options& opts, const SourceInfo& sou
             return;
         }
         if (opts.header) {
-            write_listing_title(out, source, rows, rows.totals());
+            write_listing_title(out, source, ListingCounts::of(rows), rows.totals());
             out.append('\n');
         }
         write_summary_tables(out, summary, opts.header);
@@ -75,6 +76,17 @@ int run_process(const Options& opts) {
         if (!answers) return report_error(answers.error(), thing, Stage::reading);
         if (opts.json) write_address_json(out, source, *answers);
         else write_address_table(out, source, *answers, opts.header);
+        return finish(out);
+    }
+    if (!opts.extended && !opts.summary && !opts.json) {
+        // The plain table: rows are formatted while the kernel writes the rest of the text.
+        StreamedListing listing(opts.filter);
+        auto list = process->regions([&](const RegionList& so_far, std::size_t first_new) {
+            listing.take(so_far, first_new);
+        });
+        if (!list) return report_error(list.error(), thing, Stage::reading);
+        if (auto written = listing.finish(out, source, *list, opts.header); !written)
+            return report_error(written.error(), "stdout", Stage::reading);
         return finish(out);
     }
     auto list = opts.extended ? process->regions_with_stats() : process->regions();

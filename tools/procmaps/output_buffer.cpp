@@ -1,14 +1,24 @@
 #include "output_buffer.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <unistd.h>
 
 namespace procmaps::cli {
 
-OutputBuffer::OutputBuffer(int fd, std::size_t capacity)
-    : fd_(fd), data_(std::make_unique_for_overwrite<char[]>(capacity)), capacity_(capacity) {}
+OutputBuffer::OutputBuffer(int fd, std::size_t capacity, WhenFull when_full)
+    : fd_(fd), when_full_(when_full), data_(std::make_unique_for_overwrite<char[]>(capacity)),
+      capacity_(capacity) {}
 
 void OutputBuffer::make_room(std::size_t n) {
+    if (when_full_ == WhenFull::grow) {
+        std::size_t bigger_capacity = std::max(2 * capacity_, used_ + n);
+        auto bigger = std::make_unique_for_overwrite<char[]>(bigger_capacity);
+        std::memcpy(bigger.get(), data_.get(), used_);
+        data_ = std::move(bigger);
+        capacity_ = bigger_capacity;
+        return;
+    }
     write_out();
     if (n <= capacity_) return;
     // One row longer than the buffer (a huge escaped path): grow rather than split it.

@@ -14,7 +14,11 @@ namespace procmaps::cli {
 
 class OutputBuffer {
 public:
-    explicit OutputBuffer(int fd, std::size_t capacity = std::size_t{256} << 10);
+    // What a full buffer does: go out to the descriptor, or grow and keep everything until
+    // flush() (for text that must wait for something written before it).
+    enum class WhenFull { write_out, grow };
+    explicit OutputBuffer(int fd, std::size_t capacity = std::size_t{256} << 10,
+                          WhenFull when_full = WhenFull::write_out);
     OutputBuffer(const OutputBuffer&) = delete;
     OutputBuffer& operator=(const OutputBuffer&) = delete;
 
@@ -50,6 +54,7 @@ private:
     void write_out();
 
     int fd_;
+    WhenFull when_full_;
     std::unique_ptr<char[]> data_;
     std::size_t capacity_;
     std::size_t used_ = 0;

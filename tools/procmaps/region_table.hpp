@@ -10,9 +10,17 @@
 
 namespace procmaps::cli {
 
+// What the title counts: whether a filter chose the rows, of how many regions, with figures.
+struct ListingCounts {
+    bool filtered = false;
+    std::size_t all_regions = 0;
+    bool stats = false;
+    static ListingCounts of(const RegionSelection& rows);
+};
+
 // "Process 1234 (sleep): 27 regions, 8.1M virtual[, 1.2M resident, 300K dirty, 0 swap]";
 // "5 of 27 regions" when filtered. `totals` are the selection's.
-void write_listing_title(OutputBuffer& out, const SourceInfo& source, const RegionSelection& rows,
+void write_listing_title(OutputBuffer& out, const SourceInfo& source, const ListingCounts& counts,
                          const SelectionTotals& totals);
 
 // The title, the headings (both unless !headings) and one row per region:

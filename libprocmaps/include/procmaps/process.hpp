@@ -34,6 +34,9 @@ public:
 
     // All regions from the maps text.
     Expected<RegionList> regions() const;
+    // The same, calling `progress` as chunks of regions are parsed (while the kernel is still
+    // writing the rest of the text) on the calling thread.
+    Expected<RegionList> regions(const RegionList::ParseProgress& progress) const;
     // All regions with per-region figures and max perms (smaps: slower, ~10x the text).
     Expected<RegionList> regions_with_stats() const;
     // Whole-process figures from smaps_rollup (falls back to summing smaps).

@@ -29,9 +29,14 @@ public:
     // the end), parsed as it arrives. The text is kept in buffers of `size_hint` bytes and
     // more (reserved, touched only as written); `expected_regions` sizes the region array.
     using ChunkReader = std::function<Expected<std::size_t>(std::span<char>)>;
+    // Called after each chunk is parsed with the list so far and the index of its first new
+    // region, on the parsing thread: a caller can work on regions while the rest of the text
+    // is still being read. The list is under construction: keep indices, not references.
+    using ParseProgress = std::function<void(const RegionList& so_far, std::size_t first_new)>;
     static Expected<RegionList> from_maps_reader(const ChunkReader& read, std::string_view source,
                                                  std::size_t size_hint = 64 * 1024,
-                                                 std::size_t expected_regions = 0);
+                                                 std::size_t expected_regions = 0,
+                                                 const ParseProgress& progress = {});
     // Parses /proc/PID/smaps text: regions with figures and max perms.
     static Expected<RegionList> from_smaps_text(std::string_view text, std::string_view source = "smaps text");
     // The same for smaps text delivered in chunks by `read` (bytes written into its span, 0 at
