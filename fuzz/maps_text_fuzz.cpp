@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)procmaps::summarize(*list);
     }
     // The chunked parse must agree with the whole-text one, wherever the chunks split lines.
-    std::size_t pos = 0;
+    std::size_t pos = 0, reported = 0;
     std::size_t step = size == 0 ? 1 : 1 + data[0] % 61;
     auto chunked = procmaps::RegionList::from_maps_reader(
         [&](std::span<char> out) -> procscope::Expected<std::size_t> {
@@ -30,11 +30,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             pos += n;
             return n;
         },
-        "fuzz", 16);
+        "fuzz", 16, 0, [&](const procmaps::RegionList& so_far, std::size_t first_new) {
+            // Progress hands out each region once, in order, with readable paths.
+            if (first_new != reported || so_far.size() <= first_new) __builtin_trap();
+            for (std::size_t i = first_new; i < so_far.size(); ++i) {
+                volatile std::size_t sink = so_far[i].path.size();
+                (void)sink;
+            }
+            reported = so_far.size();
+        });
     auto whole = procmaps::RegionList::from_maps_text(text);
     if (chunked.has_value() != whole.has_value()) __builtin_trap();
     if (chunked) {
-        if (chunked->size() != whole->size()) __builtin_trap();
+        if (chunked->size() != whole->size() || reported != chunked->size()) __builtin_trap();
         for (std::size_t i = 0; i < whole->size(); ++i)
             if ((*chunked)[i].path != (*whole)[i].path || (*chunked)[i].start != (*whole)[i].start) __builtin_trap();
     }
