@@ -12,8 +12,7 @@ namespace {
 constexpr std::size_t rows_reserve = std::size_t{16} << 20;
 } // namespace
 
-StreamedListing::StreamedListing(const RegionFilter& filter)
-    : filter_(filter), rows_(STDOUT_FILENO, rows_reserve, OutputBuffer::WhenFull::grow) {}
+StreamedListing::StreamedListing(const RegionFilter& filter) : filter_(filter) {}
 
 void StreamedListing::take(const RegionList& so_far, std::size_t first_new) {
     const std::size_t end = so_far.size();
@@ -25,14 +24,15 @@ void StreamedListing::take(const RegionList& so_far, std::size_t first_new) {
             if (selected(i)) meter_.add(so_far[i], nullptr);
         layout_ = meter_.widths();
         writer_.emplace(*layout_, false);
+        rows_.emplace(STDOUT_FILENO, rows_reserve, OutputBuffer::WhenFull::grow);
         for (std::size_t i = first_new; i < end; ++i)
-            if (selected(i)) writer_->write(rows_, so_far[i], nullptr);
+            if (selected(i)) writer_->write(*rows_, so_far[i], nullptr);
         return;
     }
     for (std::size_t i = first_new; i < end; ++i) {
         if (!selected(i)) continue;
         meter_.add(so_far[i], nullptr);
-        writer_->write(rows_, so_far[i], nullptr);
+        writer_->write(*rows_, so_far[i], nullptr);
     }
 }
 
@@ -49,7 +49,7 @@ procscope::Expected<void> StreamedListing::finish(OutputBuffer& out, const Sourc
         write_headings(out, widths, false);
     }
     if (auto flushed = out.flush(); !flushed) return flushed;
-    return rows_.flush();
+    return rows_->flush();
 }
 
 } // namespace procmaps::cli

@@ -33,7 +33,7 @@ private:
     WidthMeter meter_;
     std::optional<Widths> layout_; // the widths the buffered rows use
     std::optional<RowWriter> writer_;
-    OutputBuffer rows_;
+    std::optional<OutputBuffer> rows_; // made with the first rows (after the reading has started)
 };
 
 } // namespace procmaps::cli

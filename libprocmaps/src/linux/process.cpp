@@ -99,6 +99,7 @@ Expected<RegionList> parse_read_ahead(const Process::State& state, const char* n
     Expected<RegionList> list;
     {
         ReadAhead reader(*fd);
+        reader.start();
         list = parse([&](std::span<char> out) -> Expected<std::size_t> {
             auto got = reader.read(out);
             if (!got) return std::unexpected(proc_error(got.error(), state.pid, name));

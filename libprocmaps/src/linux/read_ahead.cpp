@@ -18,7 +18,7 @@ std::expected<std::size_t, int> read_some(int fd, char* data, std::size_t size) 
 }
 } // namespace
 
-ReadAhead::ReadAhead(int fd, std::size_t sync_bytes) : fd_(fd), sync_left_(sync_bytes) {}
+ReadAhead::ReadAhead(int fd) : fd_(fd) {}
 
 ReadAhead::~ReadAhead() {
     if (!thread_.joinable()) return;
@@ -30,30 +30,50 @@ ReadAhead::~ReadAhead() {
     thread_.join();
 }
 
-std::expected<std::size_t, int> ReadAhead::read_directly(std::span<char> out) {
-    auto got = read_some(fd_, out.data(), out.size());
-    if (!got) return got;
-    if (*got == 0) {
-        at_end_ = true;
-        return 0;
+void ReadAhead::start() {
+    if (started_) return;
+    started_ = true;
+    while (primed_size_ < primed_.size()) {
+        auto got = read_some(fd_, primed_.data() + primed_size_, primed_.size() - primed_size_);
+        if (!got) {
+            prime_error_ = got.error();
+            read_to_end_ = true;
+            return;
+        }
+        if (*got == 0) {
+            read_to_end_ = true; // the whole text fits: no thread
+            return;
+        }
+        primed_size_ += *got;
     }
-    sync_left_ -= std::min(sync_left_, *got);
-    if (sync_left_ == 0) start_thread();
-    return got;
-}
-
-void ReadAhead::start_thread() {
     try {
         thread_ = std::thread([this] { read_on_thread(); });
     } catch (const std::system_error&) {
-        // No thread to be had (resource limits): keep reading on the caller's thread.
-        sync_left_ = SIZE_MAX;
+        // No thread to be had (resource limits): the rest is read on the caller's thread.
     }
 }
 
 std::expected<std::size_t, int> ReadAhead::read(std::span<char> out) {
     if (at_end_ || out.empty()) return 0;
-    if (!thread_.joinable()) return read_directly(out);
+    start();
+    if (primed_pos_ < primed_size_) {
+        std::size_t n = std::min(out.size(), primed_size_ - primed_pos_);
+        std::memcpy(out.data(), primed_.data() + primed_pos_, n);
+        primed_pos_ += n;
+        return n;
+    }
+    if (read_to_end_) {
+        at_end_ = true;
+        if (prime_error_ != 0) return std::unexpected(prime_error_);
+        return 0;
+    }
+    if (thread_.joinable()) return read_from_thread(out);
+    auto got = read_some(fd_, out.data(), out.size());
+    if (!got || *got == 0) at_end_ = true;
+    return got;
+}
+
+std::expected<std::size_t, int> ReadAhead::read_from_thread(std::span<char> out) {
     if (current_pos_ == current_.size) {
         std::unique_lock lock(mutex_);
         if (current_.data) spare_.push_back(std::move(current_.data));

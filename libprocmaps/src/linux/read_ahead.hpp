@@ -1,6 +1,7 @@
 // Reading a /proc file on a helper thread while the caller parses what has arrived.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -14,21 +15,28 @@
 namespace procmaps::linux_backend {
 
 // The kernel generates /proc/PID/maps and smaps text as it is read: for 60,000 regions that
-// is ~25 ms (maps) or ~210 ms (smaps) of system time, during which a single-threaded reader
-// cannot parse. ReadAhead reads the first `sync_bytes` on the caller's thread (small
-// processes never start a thread), then moves the reading to a helper thread that stays up
-// to `max_chunks_ahead` chunks ahead, so parsing overlaps the kernel's work.
+// is ~20 ms (maps) or ~210 ms (smaps) of system time, during which a single-threaded reader
+// cannot parse. ReadAhead first reads up to `prime_bytes` into a buffer of its own; a text
+// that ends there (a small process) never starts a thread. Otherwise the reading moves at
+// once to a helper thread that stays up to `max_chunks_ahead` chunks ahead, so parsing
+// overlaps the kernel's work from the start (the caller's first touches of fresh memory
+// happen while the helper reads, not before it starts).
 class ReadAhead {
 public:
-    static constexpr std::size_t default_sync_bytes = 64u << 10;
+    static constexpr std::size_t prime_bytes = 16u << 10;
     static constexpr std::size_t chunk_bytes = 128u << 10;
     static constexpr std::size_t max_chunks_ahead = 32;
 
     // Does not own `fd`; it must stay open until the ReadAhead is destroyed.
-    explicit ReadAhead(int fd, std::size_t sync_bytes = default_sync_bytes);
+    explicit ReadAhead(int fd);
     ~ReadAhead();
     ReadAhead(const ReadAhead&) = delete;
     ReadAhead& operator=(const ReadAhead&) = delete;
+
+    // Reads the first bytes and starts the helper thread if the text goes on: call it before
+    // allocating for the parse, so those first touches of fresh memory overlap the reading.
+    // read() calls it when it has not been called.
+    void start();
 
     // Fills `out` with the next bytes: the count, 0 at the end of the file, or the errno of
     // a failed read (reported once everything read before the failure has been handed out).
@@ -40,12 +48,17 @@ private:
         std::size_t size = 0;
     };
 
-    std::expected<std::size_t, int> read_directly(std::span<char> out);
-    void start_thread();
+    std::expected<std::size_t, int> read_from_thread(std::span<char> out);
     void read_on_thread();
 
     int fd_;
-    std::size_t sync_left_;
+    // The first bytes, read on the caller's thread (a member: no fresh heap memory to fault in).
+    std::array<char, prime_bytes> primed_;
+    std::size_t primed_size_ = 0;
+    std::size_t primed_pos_ = 0;
+    bool started_ = false;
+    int prime_error_ = 0; // a failed read while priming, reported after the primed bytes
+    bool read_to_end_ = false; // priming reached the end, or failed: no more reads
     bool at_end_ = false;
     Chunk current_;
     std::size_t current_pos_ = 0;
