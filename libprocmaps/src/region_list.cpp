@@ -13,7 +13,7 @@ constexpr std::size_t arena_chunk = 64 * 1024;
 } // namespace
 
 Expected<void> RegionList::take_maps_lines(char*& p, char* end, bool at_end, std::size_t& line_number,
-                                           std::string_view source) {
+                                           std::string_view source, bool copy_paths) {
     while (p < end) {
         char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
         if (!nl && !at_end) break; // the rest of this line has not arrived yet
@@ -25,6 +25,7 @@ Expected<void> RegionList::take_maps_lines(char*& p, char* end, bool at_end, std
             error.message = std::string(source) + " line " + std::to_string(line_number) + ": " + error.message;
             return std::unexpected(std::move(error));
         }
+        if (copy_paths) region.path = store(region.path);
         p = nl ? nl + 1 : end;
     }
     return {};
@@ -38,57 +39,44 @@ Expected<RegionList> RegionList::from_maps_text(std::string text, std::string_vi
     // One region per line: counting first avoids regrowth on 60,000-region processes.
     list.regions_.reserve(static_cast<std::size_t>(std::count(p, end, '\n')) + 1);
     std::size_t line_number = 0;
-    if (auto taken = list.take_maps_lines(p, end, true, line_number, source); !taken)
+    if (auto taken = list.take_maps_lines(p, end, true, line_number, source, false); !taken)
         return std::unexpected(std::move(taken.error()));
     list.storage_.push_back(std::move(owned));
     return list;
 }
 
-namespace {
-// A text buffer of `size` bytes whose contents are left for reads to write (never zeroed:
-// pages the kernel does not reach are never touched).
-std::unique_ptr<std::string> text_buffer(std::size_t size) {
-    auto text = std::make_unique<std::string>();
-    text->resize_and_overwrite(size, [](char*, std::size_t n) { return n; });
-    return text;
-}
-} // namespace
-
 Expected<RegionList> RegionList::from_maps_reader(const ChunkReader& read, std::string_view source,
-                                                  std::size_t size_hint, std::size_t expected_regions,
+                                                  std::size_t buffer_size, std::size_t expected_regions,
                                                   const ParseProgress& progress) {
     RegionList list;
     list.regions_.reserve(expected_regions);
-    std::size_t capacity = std::max<std::size_t>(size_hint, 4096);
-    auto text = text_buffer(capacity);
-    std::size_t parsed = 0; // text[0, parsed) is parsed; text[parsed, have) a partial line
-    std::size_t have = 0;
+    // The text passes through one reused buffer, which stays in cache (a 60,000-region text is
+    // ~6 MB: keeping it would cost that much fresh memory and a copy); paths are copied into
+    // the list's arena. A line longer than the buffer makes it grow.
+    std::size_t capacity = std::max<std::size_t>(buffer_size, 64);
+    auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
+    std::size_t have = 0; // buffer[0, have): text not parsed yet (a partial line)
     std::size_t line_number = 0;
     for (bool at_end = false; !at_end;) {
         if (have == capacity) {
-            // Full: go on in a buffer twice the size. Regions keep viewing the old one, so
-            // only the partial line moves.
-            std::size_t partial = have - parsed;
-            auto next = text_buffer(capacity * 2);
-            std::memcpy(next->data(), text->data() + parsed, partial);
-            list.storage_.push_back(std::move(text));
-            text = std::move(next);
+            auto bigger = std::make_unique_for_overwrite<char[]>(capacity * 2);
+            std::memcpy(bigger.get(), buffer.get(), have);
+            buffer = std::move(bigger);
             capacity *= 2;
-            parsed = 0;
-            have = partial;
         }
-        auto got = read({text->data() + have, capacity - have});
+        auto got = read({buffer.get() + have, capacity - have});
         if (!got) return std::unexpected(got.error());
         at_end = *got == 0;
         have += *got;
-        char* p = text->data() + parsed;
+        char* p = buffer.get();
+        char* end = p + have;
         std::size_t first_new = list.regions_.size();
-        if (auto taken = list.take_maps_lines(p, text->data() + have, at_end, line_number, source); !taken)
+        if (auto taken = list.take_maps_lines(p, end, at_end, line_number, source, true); !taken)
             return std::unexpected(std::move(taken.error()));
-        parsed = static_cast<std::size_t>(p - text->data());
+        have = static_cast<std::size_t>(end - p);
+        if (have != 0 && p != buffer.get()) std::memmove(buffer.get(), p, have);
         if (progress && list.regions_.size() > first_new) progress(list, first_new);
     }
-    list.storage_.push_back(std::move(text));
     return list;
 }
 

@@ -26,15 +26,16 @@ public:
     // `source` names the text in errors ("/proc/42/maps").
     static Expected<RegionList> from_maps_text(std::string text, std::string_view source = "maps text");
     // The same for maps text delivered in chunks by `read` (bytes written into its span, 0 at
-    // the end), parsed as it arrives. The text is kept in buffers of `size_hint` bytes and
-    // more (reserved, touched only as written); `expected_regions` sizes the region array.
+    // the end), parsed as it arrives. The text passes through one buffer of `buffer_size`
+    // bytes (grown for a longer line) and only the paths are kept, in the list's arena;
+    // `expected_regions` sizes the region array (reserved, touched only as filled).
     using ChunkReader = std::function<Expected<std::size_t>(std::span<char>)>;
     // Called after each chunk is parsed with the list so far and the index of its first new
     // region, on the parsing thread: a caller can work on regions while the rest of the text
     // is still being read. The list is under construction: keep indices, not references.
     using ParseProgress = std::function<void(const RegionList& so_far, std::size_t first_new)>;
     static Expected<RegionList> from_maps_reader(const ChunkReader& read, std::string_view source,
-                                                 std::size_t size_hint = 64 * 1024,
+                                                 std::size_t buffer_size = 256 * 1024,
                                                  std::size_t expected_regions = 0,
                                                  const ParseProgress& progress = {});
     // Parses /proc/PID/smaps text: regions with figures and max perms.
@@ -71,8 +72,9 @@ private:
     std::string_view store(std::string_view bytes);
     // Parses the whole lines in [p, end) (and a last unterminated one when `at_end`),
     // advancing `p` past them.
+    // With `copy_paths`, paths are copied into the arena (the text is not kept).
     Expected<void> take_maps_lines(char*& p, char* end, bool at_end, std::size_t& line_number,
-                                   std::string_view source);
+                                   std::string_view source, bool copy_paths);
     Expected<void> take_smaps_line(std::span<char> line, std::size_t line_number, std::string_view source);
 
     // The maps text and path arena chunks; heap-held strings so views survive moves.
