@@ -8,6 +8,7 @@
 #include <expected>
 #include <memory>
 #include <mutex>
+#include <sched.h>
 #include <span>
 #include <thread>
 #include <vector>
@@ -70,6 +71,8 @@ private:
     int error_ = 0;                        // the thread's failed read, if any
     bool finished_ = false;                // the thread has reached the end or an error
     bool stopping_ = false;                // the owner is going away
+    cpu_set_t allowed_cpus_{};             // the caller's CPUs, when the helper started elsewhere
+    bool narrowed_ = false;                // the helper's CPUs were narrowed to start elsewhere
     std::thread thread_;
 };
 
