@@ -43,6 +43,12 @@ TEST_CASE("procmaps: a 20,000-region table is whole and in order") {
     REQUIRE(got.size() == expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == expected[i]);
     check_columns_aligned(r.out);
+
+    // Allowed a single CPU, the reading helper cannot start elsewhere: same table.
+    RunResult pinned = run({"taskset", "-c", "0", procmaps_binary, std::to_string(child.pid())});
+    INFO("taskset stderr: " << pinned.err);
+    REQUIRE(pinned.status == 0);
+    CHECK(table_rows(pinned.out) == got);
 }
 
 TEST_CASE("procmaps: a column that widens after the first rows is laid out again") {
