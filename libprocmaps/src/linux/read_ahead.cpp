@@ -14,8 +14,8 @@ namespace {
 // Starts `thread` on a CPU other than the caller's: left to itself, the scheduler often
 // queues a new thread behind its creator, and the helper then began reading ~0.5 ms late
 // (the caller was busy faulting in fresh memory). Returns whether the thread's CPUs were
-// narrowed; it widens them back itself (widen_again) once it runs, so that later on it
-// can move wherever the scheduler finds room. Skipped when the caller may use one CPU.
+// narrowed; the thread widens them back to `allowed` as soon as it runs, so that later on
+// it can move wherever the scheduler finds room. Skipped when the caller may use one CPU.
 bool start_elsewhere(std::thread& thread, cpu_set_t& allowed) noexcept {
     CPU_ZERO(&allowed);
     if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return false;
@@ -63,13 +63,14 @@ void ReadAhead::start() {
         }
         primed_size_ += *got;
     }
+    // Held until narrowed_ is set: the helper reads it first thing, under the same lock.
+    std::lock_guard lock(mutex_);
     try {
         thread_ = std::thread([this] { read_on_thread(); });
     } catch (const std::system_error&) {
         // No thread to be had (resource limits): the rest is read on the caller's thread.
         return;
     }
-    std::lock_guard lock(mutex_);
     narrowed_ = start_elsewhere(thread_, allowed_cpus_);
 }
 
@@ -116,7 +117,7 @@ std::expected<std::size_t, int> ReadAhead::read_from_thread(std::span<char> out)
 
 void ReadAhead::read_on_thread() {
     {
-        std::lock_guard lock(mutex_); // start() has decided on narrowed_ once this is taken
+        std::lock_guard lock(mutex_); // start() has set narrowed_ once this is taken
         if (narrowed_) ::pthread_setaffinity_np(::pthread_self(), sizeof allowed_cpus_, &allowed_cpus_);
     }
     for (;;) {
