@@ -1,6 +1,8 @@
 #include "procmaps/maps_parser.hpp"
 
+#include <algorithm>
 #include <array>
+#include <memory>
 #include <cstring>
 #include <string>
 
@@ -149,6 +151,55 @@ bool parse_maps_line_into(std::span<char> line, Region& region, Error& error) {
     if (!bad) return true;
     error = field_error(line, bad).error();
     return false;
+}
+
+Expected<void> parse_maps_lines(char*& p, char* end, bool at_end, std::size_t& line_number,
+                                std::string_view source, std::vector<Region>& out) {
+    while (p < end) {
+        char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        if (!nl && !at_end) break; // the rest of this line has not arrived yet
+        char* line_end = nl ? nl : end;
+        ++line_number;
+        Region& region = out.emplace_back();
+        if (Error error; !parse_maps_line_into({p, static_cast<std::size_t>(line_end - p)}, region, error)) {
+            out.pop_back();
+            error.message = std::string(source) + " line " + std::to_string(line_number) + ": " + error.message;
+            return std::unexpected(std::move(error));
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return {};
+}
+
+Expected<std::size_t> parse_maps_stream(const MapsChunkReader& read, std::string_view source,
+                                        const RegionBatchTaker& take, std::size_t buffer_size) {
+    std::size_t capacity = std::max<std::size_t>(buffer_size, 64);
+    auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
+    std::size_t have = 0; // buffer[0, have): text not parsed yet (a partial line)
+    std::size_t line_number = 0;
+    std::vector<Region> batch;
+    for (bool at_end = false; !at_end;) {
+        if (have == capacity) {
+            auto bigger = std::make_unique_for_overwrite<char[]>(capacity * 2);
+            std::memcpy(bigger.get(), buffer.get(), have);
+            buffer = std::move(bigger);
+            capacity *= 2;
+        }
+        auto got = read({buffer.get() + have, capacity - have});
+        if (!got) return std::unexpected(got.error());
+        at_end = *got == 0;
+        have += *got;
+        char* p = buffer.get();
+        char* end = p + have;
+        batch.clear();
+        if (auto parsed = parse_maps_lines(p, end, at_end, line_number, source, batch); !parsed)
+            return std::unexpected(std::move(parsed.error()));
+        if (!batch.empty()) take(batch);
+        // Only now may the partial line move: the batch's paths viewed the buffer.
+        have = static_cast<std::size_t>(end - p);
+        if (have != 0 && p != buffer.get()) std::memmove(buffer.get(), p, have);
+    }
+    return line_number;
 }
 
 } // namespace procmaps

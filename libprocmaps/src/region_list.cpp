@@ -12,25 +12,6 @@ namespace {
 constexpr std::size_t arena_chunk = 64 * 1024;
 } // namespace
 
-Expected<void> RegionList::take_maps_lines(char*& p, char* end, bool at_end, std::size_t& line_number,
-                                           std::string_view source, bool copy_paths) {
-    while (p < end) {
-        char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        if (!nl && !at_end) break; // the rest of this line has not arrived yet
-        char* line_end = nl ? nl : end;
-        ++line_number;
-        Region& region = regions_.emplace_back();
-        if (Error error; !parse_maps_line_into({p, static_cast<std::size_t>(line_end - p)}, region, error)) {
-            regions_.pop_back();
-            error.message = std::string(source) + " line " + std::to_string(line_number) + ": " + error.message;
-            return std::unexpected(std::move(error));
-        }
-        if (copy_paths) region.path = store(region.path);
-        p = nl ? nl + 1 : end;
-    }
-    return {};
-}
-
 Expected<RegionList> RegionList::from_maps_text(std::string text, std::string_view source) {
     RegionList list;
     auto owned = std::make_unique<std::string>(std::move(text));
@@ -39,7 +20,7 @@ Expected<RegionList> RegionList::from_maps_text(std::string text, std::string_vi
     // One region per line: counting first avoids regrowth on 60,000-region processes.
     list.regions_.reserve(static_cast<std::size_t>(std::count(p, end, '\n')) + 1);
     std::size_t line_number = 0;
-    if (auto taken = list.take_maps_lines(p, end, true, line_number, source, false); !taken)
+    if (auto taken = parse_maps_lines(p, end, true, line_number, source, list.regions_); !taken)
         return std::unexpected(std::move(taken.error()));
     list.storage_.push_back(std::move(owned));
     return list;
@@ -50,33 +31,21 @@ Expected<RegionList> RegionList::from_maps_reader(const ChunkReader& read, std::
                                                   const ParseProgress& progress) {
     RegionList list;
     list.regions_.reserve(expected_regions);
-    // The text passes through one reused buffer, which stays in cache (a 60,000-region text is
-    // ~6 MB: keeping it would cost that much fresh memory and a copy); paths are copied into
-    // the list's arena. A line longer than the buffer makes it grow.
-    std::size_t capacity = std::max<std::size_t>(buffer_size, 64);
-    auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
-    std::size_t have = 0; // buffer[0, have): text not parsed yet (a partial line)
-    std::size_t line_number = 0;
-    for (bool at_end = false; !at_end;) {
-        if (have == capacity) {
-            auto bigger = std::make_unique_for_overwrite<char[]>(capacity * 2);
-            std::memcpy(bigger.get(), buffer.get(), have);
-            buffer = std::move(bigger);
-            capacity *= 2;
-        }
-        auto got = read({buffer.get() + have, capacity - have});
-        if (!got) return std::unexpected(got.error());
-        at_end = *got == 0;
-        have += *got;
-        char* p = buffer.get();
-        char* end = p + have;
-        std::size_t first_new = list.regions_.size();
-        if (auto taken = list.take_maps_lines(p, end, at_end, line_number, source, true); !taken)
-            return std::unexpected(std::move(taken.error()));
-        have = static_cast<std::size_t>(end - p);
-        if (have != 0 && p != buffer.get()) std::memmove(buffer.get(), p, have);
-        if (progress && list.regions_.size() > first_new) progress(list, first_new);
-    }
+    // The text passes through parse_maps_stream's reused buffer, which stays in cache (a
+    // 60,000-region text is ~6 MB: keeping it would cost that much fresh memory and a
+    // copy); paths are copied into the list's arena.
+    auto parsed = parse_maps_stream(
+        read, source,
+        [&](std::span<const Region> batch) {
+            std::size_t first_new = list.regions_.size();
+            for (const Region& region : batch) {
+                Region& kept = list.regions_.emplace_back(region);
+                kept.path = list.store(region.path);
+            }
+            if (progress) progress(list, first_new);
+        },
+        buffer_size);
+    if (!parsed) return std::unexpected(std::move(parsed.error()));
     return list;
 }
 

@@ -353,6 +353,11 @@ TEST_CASE("a process that exits is an error, never a crash") {
         REQUIRE_FALSE(list);
         CHECK(list.error().code == ErrorCode::no_such_process);
         CHECK(list.error().message.find(std::to_string(child.pid())) != std::string::npos);
+        std::size_t taken = 0;
+        auto streamed = process->for_each_region_batch([&](std::span<const Region> batch) { taken += batch.size(); });
+        REQUIRE_FALSE(streamed);
+        CHECK(streamed.error().code == ErrorCode::no_such_process);
+        CHECK(taken == 0);
     }
 }
 
@@ -406,6 +411,18 @@ TEST_CASE("a child with thousands of regions: the read-ahead parse equals the ke
     REQUIRE(list->size() >= pages);
     REQUIRE(list->size() == expected->size());
     for (std::size_t i = 0; i < list->size(); ++i) check_same_region((*list)[i], (*expected)[i]);
+
+    // Batches without a list: the same regions in order, each path readable during its call.
+    RegionList batched;
+    std::size_t batches = 0;
+    auto streamed = process->for_each_region_batch([&](std::span<const Region> batch) {
+        ++batches;
+        for (const Region& region : batch) batched.add(region, region.path);
+    });
+    REQUIRE(streamed);
+    CHECK(batches > 1);
+    REQUIRE(batched.size() == expected->size());
+    for (std::size_t i = 0; i < batched.size(); ++i) check_same_region(batched[i], (*expected)[i]);
 
     auto with_stats = process->regions_with_stats();
     REQUIRE(with_stats);

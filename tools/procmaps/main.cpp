@@ -81,13 +81,15 @@ int run_process(const Options& opts) {
     if (!opts.extended && !opts.summary && !opts.json) {
         // The plain table: rows are formatted while the kernel writes the rest of the text.
         StreamedListing listing(opts.filter);
-        auto list = process->regions([&](const RegionList& so_far, std::size_t first_new) {
-            listing.take(so_far, first_new);
-        });
-        if (!list) return report_error(list.error(), thing, Stage::reading);
-        if (auto written = listing.finish(out, source, *list, opts.header); !written)
-            return report_error(written.error(), "stdout", Stage::reading);
-        return finish(out);
+        auto read = process->for_each_region_batch([&](std::span<const Region> batch) { listing.take(batch); });
+        if (!read) return report_error(read.error(), thing, Stage::reading);
+        if (!listing.needs_relayout()) {
+            if (auto written = listing.write(out, source, opts.header); !written)
+                return report_error(written.error(), "stdout", Stage::reading);
+            return finish(out);
+        }
+        // A row far down needs a wider column than the buffered rows have: lay the table
+        // out from a list (read again: the rows already formatted came from no kept list).
     }
     auto list = opts.extended ? process->regions_with_stats() : process->regions();
     if (!list) return report_error(list.error(), thing, Stage::reading);

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include "region_selection.hpp"
 #include "region_table.hpp"
 
 namespace procmaps::cli {
@@ -14,42 +13,36 @@ constexpr std::size_t rows_reserve = std::size_t{16} << 20;
 
 StreamedListing::StreamedListing(const RegionFilter& filter) : filter_(filter) {}
 
-void StreamedListing::take(const RegionList& so_far, std::size_t first_new) {
-    const std::size_t end = so_far.size();
+void StreamedListing::take(std::span<const Region> batch) {
+    all_regions_ += batch.size();
     const bool filtered = filter_.active();
-    auto selected = [&](std::size_t i) { return !filtered || filter_.matches(so_far[i]); };
     if (!layout_) {
-        // The first chunk sets the layout, so it is measured before any row is written.
-        for (std::size_t i = first_new; i < end; ++i)
-            if (selected(i)) meter_.add(so_far[i], nullptr);
+        // The first batch sets the layout, so it is measured before any row is written.
+        for (const Region& region : batch)
+            if (!filtered || filter_.matches(region)) meter_.add(region, nullptr);
         layout_ = meter_.widths();
         writer_.emplace(*layout_, false);
         rows_.emplace(STDOUT_FILENO, rows_reserve, OutputBuffer::WhenFull::grow);
-        for (std::size_t i = first_new; i < end; ++i)
-            if (selected(i)) writer_->write(*rows_, so_far[i], nullptr);
+        for (const Region& region : batch)
+            if (!filtered || filter_.matches(region)) writer_->write(*rows_, region, nullptr);
         return;
     }
-    for (std::size_t i = first_new; i < end; ++i) {
-        if (!selected(i)) continue;
-        meter_.add(so_far[i], nullptr);
-        writer_->write(*rows_, so_far[i], nullptr);
+    for (const Region& region : batch) {
+        if (filtered && !filter_.matches(region)) continue;
+        meter_.add(region, nullptr);
+        writer_->write(*rows_, region, nullptr);
     }
 }
 
-procscope::Expected<void> StreamedListing::finish(OutputBuffer& out, const SourceInfo& source,
-                                                  const RegionList& list, bool headings) {
-    const Widths widths = meter_.widths();
-    if (!layout_ || widths != *layout_ || meter_.totals().regions == 0) {
-        // A column grew after the first chunk (or nothing was streamed): lay out again.
-        write_region_listing(out, source, RegionSelection(list, filter_), headings);
-        return {};
-    }
+bool StreamedListing::needs_relayout() const { return layout_ && meter_.widths() != *layout_; }
+
+procscope::Expected<void> StreamedListing::write(OutputBuffer& out, const SourceInfo& source, bool headings) {
     if (headings) {
-        write_listing_title(out, source, {filter_.active(), list.size(), false}, meter_.totals());
-        write_headings(out, widths, false);
+        write_listing_title(out, source, {filter_.active(), all_regions_, false}, meter_.totals());
+        write_headings(out, layout_ ? *layout_ : meter_.widths(), false);
     }
     if (auto flushed = out.flush(); !flushed) return flushed;
-    return rows_->flush();
+    return rows_ ? rows_->flush() : procscope::Expected<void>{};
 }
 
 } // namespace procmaps::cli

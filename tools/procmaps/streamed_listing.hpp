@@ -1,15 +1,18 @@
 // The plain listing of a live process, formatted while the kernel is still writing the maps
-// text: rows go into a buffer as chunks of regions are parsed, laid out by the widths the
-// first chunk shows (the standard widths, for nearly every process), and go out after the
-// title once the whole list is known. If a later region needs a wider column, the table is
-// formatted again from the whole list, so the output never depends on the chunking.
+// text: rows go into a buffer as batches of regions are parsed (no list of regions is
+// kept), laid out by the widths the first batch shows (the standard widths, for nearly
+// every process), and go out after the title once the text has been read. If a later
+// region needs a wider column, the buffered rows cannot be used: the caller reads the
+// regions again and formats that list (needs_relayout()), so the output never depends on
+// how the text was chunked.
 #pragma once
 
 #include <cstddef>
 #include <optional>
+#include <span>
 
 #include "output_buffer.hpp"
-#include "procmaps/region_list.hpp"
+#include "procmaps/region.hpp"
 #include "region_filter.hpp"
 #include "region_rows.hpp"
 #include "source_info.hpp"
@@ -20,16 +23,19 @@ class StreamedListing {
 public:
     explicit StreamedListing(const RegionFilter& filter);
 
-    // For Process::regions(progress): takes the regions from `first_new` on.
-    void take(const RegionList& so_far, std::size_t first_new);
+    // For Process::for_each_region_batch: the next regions in address order.
+    void take(std::span<const Region> batch);
 
-    // Writes the title and headings (unless !headings) to `out` and the rows after them;
-    // `list` is the whole list the chunks came from. Errors are write errors.
-    procscope::Expected<void> finish(OutputBuffer& out, const SourceInfo& source, const RegionList& list,
-                                     bool headings);
+    // A column grew after the rows were laid out: format the table from a list instead.
+    bool needs_relayout() const;
+
+    // Writes the title and headings (unless !headings) to `out` and the buffered rows
+    // after them. Errors are write errors.
+    procscope::Expected<void> write(OutputBuffer& out, const SourceInfo& source, bool headings);
 
 private:
     const RegionFilter& filter_;
+    std::size_t all_regions_ = 0;  // filtered or not, for the title
     WidthMeter meter_;
     std::optional<Widths> layout_; // the widths the buffered rows use
     std::optional<RowWriter> writer_;

@@ -37,6 +37,10 @@ public:
     // The same, calling `progress` as chunks of regions are parsed (while the kernel is still
     // writing the rest of the text) on the calling thread.
     Expected<RegionList> regions(const RegionList::ParseProgress& progress) const;
+    // The regions from the maps text, handed to `take` a batch at a time as the text is read,
+    // on the calling thread, without building a list: no memory per region, and a batch's
+    // paths are valid only during the call (copy what you keep).
+    Expected<void> for_each_region_batch(const RegionBatchTaker& take) const;
     // All regions with per-region figures and max perms (smaps: slower, ~10x the text).
     Expected<RegionList> regions_with_stats() const;
     // Whole-process figures from smaps_rollup (falls back to summing smaps).

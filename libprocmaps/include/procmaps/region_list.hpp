@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "procmaps/maps_parser.hpp"
 #include "procmaps/region.hpp"
 #include "procmaps/region_stats.hpp"
 
@@ -29,7 +30,7 @@ public:
     // the end), parsed as it arrives. The text passes through one buffer of `buffer_size`
     // bytes (grown for a longer line) and only the paths are kept, in the list's arena;
     // `expected_regions` sizes the region array (reserved, touched only as filled).
-    using ChunkReader = std::function<Expected<std::size_t>(std::span<char>)>;
+    using ChunkReader = MapsChunkReader;
     // Called after each chunk is parsed with the list so far and the index of its first new
     // region, on the parsing thread: a caller can work on regions while the rest of the text
     // is still being read. The list is under construction: keep indices, not references.
@@ -70,11 +71,6 @@ public:
 
 private:
     std::string_view store(std::string_view bytes);
-    // Parses the whole lines in [p, end) (and a last unterminated one when `at_end`),
-    // advancing `p` past them.
-    // With `copy_paths`, paths are copied into the arena (the text is not kept).
-    Expected<void> take_maps_lines(char*& p, char* end, bool at_end, std::size_t& line_number,
-                                   std::string_view source, bool copy_paths);
     Expected<void> take_smaps_line(std::span<char> line, std::size_t line_number, std::string_view source);
 
     // The maps text and path arena chunks; heap-held strings so views survive moves.

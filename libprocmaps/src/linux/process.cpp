@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string>
 #include <unistd.h>
+#include <utility>
 
 #include "../smaps_fields.hpp"
 #include "build_id.hpp"
@@ -92,26 +93,38 @@ std::size_t max_map_count() {
     return count;
 }
 
+Error zombie_error(const Process::State& state) {
+    return procscope::make_error(ErrorCode::no_such_process,
+                                 "process " + std::to_string(state.pid) + " has exited (zombie)")
+        .error();
+}
+
 // Reads /proc/PID/NAME through a ReadAhead (the kernel's text generation overlaps the
-// parse) and hands it to `parse` as a ChunkReader. An empty text means a zombie.
+// parse) and hands it to `parse` as a ChunkReader; returns what `parse` returns.
 template <typename Parse>
-Expected<RegionList> parse_read_ahead(const Process::State& state, const char* name, Parse parse) {
+auto with_read_ahead(const Process::State& state, const char* name, Parse parse)
+    -> decltype(parse(std::declval<const MapsChunkReader&>())) {
     auto fd = open_proc_file(state.dir_fd, state.pid, name);
     if (!fd) return std::unexpected(fd.error());
-    Expected<RegionList> list;
+    decltype(parse(std::declval<const MapsChunkReader&>())) result;
     {
         ReadAhead reader(*fd);
         reader.start();
-        list = parse([&](std::span<char> out) -> Expected<std::size_t> {
+        result = parse([&](std::span<char> out) -> Expected<std::size_t> {
             auto got = reader.read(out);
             if (!got) return std::unexpected(proc_error(got.error(), state.pid, name));
             return *got;
         });
     } // the reading thread is gone before the descriptor closes
     ::close(*fd);
-    if (list && list->empty() && is_zombie(state.dir_fd))
-        return procscope::make_error(ErrorCode::no_such_process,
-                                     "process " + std::to_string(state.pid) + " has exited (zombie)");
+    return result;
+}
+
+// A list read through with_read_ahead; an empty text means a zombie.
+template <typename Parse>
+Expected<RegionList> parse_read_ahead(const Process::State& state, const char* name, Parse parse) {
+    Expected<RegionList> list = with_read_ahead(state, name, parse);
+    if (list && list->empty() && is_zombie(state.dir_fd)) return std::unexpected(zombie_error(state));
     return list;
 }
 } // namespace
@@ -123,6 +136,16 @@ Expected<RegionList> Process::regions(const RegionList::ParseProgress& progress)
     return parse_read_ahead(*state_, "maps", [&](const RegionList::ChunkReader& read) {
         return RegionList::from_maps_reader(read, source, maps_buffer_size, max_map_count(), progress);
     });
+}
+
+Expected<void> Process::for_each_region_batch(const RegionBatchTaker& take) const {
+    std::string source = source_name(state_->pid, "maps");
+    auto count = with_read_ahead(*state_, "maps", [&](const MapsChunkReader& read) {
+        return parse_maps_stream(read, source, take, maps_buffer_size);
+    });
+    if (!count) return std::unexpected(std::move(count.error()));
+    if (*count == 0 && is_zombie(state_->dir_fd)) return std::unexpected(zombie_error(*state_));
+    return {};
 }
 
 Expected<RegionList> Process::regions_with_stats() const {
