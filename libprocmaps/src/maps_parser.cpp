@@ -1,10 +1,10 @@
 #include "procmaps/maps_parser.hpp"
 
-#include <algorithm>
 #include <array>
-#include <memory>
 #include <cstring>
 #include <string>
+
+#include "chunked_text.hpp"
 
 namespace procmaps {
 
@@ -173,32 +173,16 @@ Expected<void> parse_maps_lines(char*& p, char* end, bool at_end, std::size_t& l
 
 Expected<std::size_t> parse_maps_stream(const MapsChunkReader& read, std::string_view source,
                                         const RegionBatchTaker& take, std::size_t buffer_size) {
-    std::size_t capacity = std::max<std::size_t>(buffer_size, 64);
-    auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
-    std::size_t have = 0; // buffer[0, have): text not parsed yet (a partial line)
     std::size_t line_number = 0;
     std::vector<Region> batch;
-    for (bool at_end = false; !at_end;) {
-        if (have == capacity) {
-            auto bigger = std::make_unique_for_overwrite<char[]>(capacity * 2);
-            std::memcpy(bigger.get(), buffer.get(), have);
-            buffer = std::move(bigger);
-            capacity *= 2;
-        }
-        auto got = read({buffer.get() + have, capacity - have});
-        if (!got) return std::unexpected(got.error());
-        at_end = *got == 0;
-        have += *got;
-        char* p = buffer.get();
-        char* end = p + have;
+    auto parsed = detail::consume_text_chunks(read, buffer_size, [&](char*& p, char* end, bool at_end) {
         batch.clear();
-        if (auto parsed = parse_maps_lines(p, end, at_end, line_number, source, batch); !parsed)
-            return std::unexpected(std::move(parsed.error()));
-        if (!batch.empty()) take(batch);
-        // Only now may the partial line move: the batch's paths viewed the buffer.
-        have = static_cast<std::size_t>(end - p);
-        if (have != 0 && p != buffer.get()) std::memmove(buffer.get(), p, have);
-    }
+        auto lines = parse_maps_lines(p, end, at_end, line_number, source, batch);
+        // Before the partial line moves: the batch's paths view the buffer.
+        if (lines && !batch.empty()) take(batch);
+        return lines;
+    });
+    if (!parsed) return std::unexpected(std::move(parsed.error()));
     return line_number;
 }
 

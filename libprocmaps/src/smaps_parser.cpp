@@ -5,6 +5,7 @@
 
 #include "procmaps/maps_parser.hpp"
 #include "procmaps/region_list.hpp"
+#include "chunked_text.hpp"
 #include "smaps_fields.hpp"
 
 namespace procmaps {
@@ -151,35 +152,20 @@ Expected<RegionList> RegionList::from_smaps_reader(const ChunkReader& read, std:
     RegionList list;
     list.regions_.reserve(expected_regions);
     list.stats_.reserve(expected_regions);
-    std::size_t capacity = 1u << 20;
-    auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
-    std::size_t have = 0;
     std::size_t line_number = 0;
-    for (bool at_end = false; !at_end;) {
-        auto got = read({buffer.get() + have, capacity - have});
-        if (!got) return std::unexpected(got.error());
-        at_end = *got == 0;
-        have += *got;
-        char* p = buffer.get();
-        char* end = p + have;
+    auto parsed = detail::consume_text_chunks(read, 1u << 20, [&](char*& p, char* end, bool at_end) -> Expected<void> {
         while (p < end) {
             char* nl = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
             if (!nl && !at_end) break; // the rest of this line comes with the next chunk
             char* line_end = nl ? nl : end;
             if (auto taken = list.take_smaps_line({p, static_cast<std::size_t>(line_end - p)}, ++line_number, source);
                 !taken)
-                return std::unexpected(taken.error());
+                return taken;
             p = nl ? nl + 1 : end;
         }
-        have = static_cast<std::size_t>(end - p);
-        std::memmove(buffer.get(), p, have);
-        if (have == capacity) { // one line longer than the whole buffer
-            auto bigger = std::make_unique_for_overwrite<char[]>(capacity * 2);
-            std::memcpy(bigger.get(), buffer.get(), have);
-            buffer = std::move(bigger);
-            capacity *= 2;
-        }
-    }
+        return {};
+    });
+    if (!parsed) return std::unexpected(std::move(parsed.error()));
     return list;
 }
 
