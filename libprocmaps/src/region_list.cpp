@@ -27,8 +27,7 @@ Expected<RegionList> RegionList::from_maps_text(std::string text, std::string_vi
 }
 
 Expected<RegionList> RegionList::from_maps_reader(const ChunkReader& read, std::string_view source,
-                                                  std::size_t buffer_size, std::size_t expected_regions,
-                                                  const ParseProgress& progress) {
+                                                  std::size_t buffer_size, std::size_t expected_regions) {
     RegionList list;
     list.regions_.reserve(expected_regions);
     // The text passes through parse_maps_stream's reused buffer, which stays in cache (a
@@ -37,12 +36,10 @@ Expected<RegionList> RegionList::from_maps_reader(const ChunkReader& read, std::
     auto parsed = parse_maps_stream(
         read, source,
         [&](std::span<const Region> batch) {
-            std::size_t first_new = list.regions_.size();
             for (const Region& region : batch) {
                 Region& kept = list.regions_.emplace_back(region);
                 kept.path = list.store(region.path);
             }
-            if (progress) progress(list, first_new);
         },
         buffer_size);
     if (!parsed) return std::unexpected(std::move(parsed.error()));

@@ -209,31 +209,34 @@ TEST_CASE("text delivered in chunks parses as the whole text does, across buffer
     }
     CHECK((*whole)[3].path == "/lib/with space\nand newline 3");
 
-    // Progress reports each region once, in order, as soon as its line has arrived, and the
-    // regions it shows are those of the finished list.
+    // The stream hands out each region once, in order, as soon as its line has arrived, with
+    // the finished list's fields and paths readable during the call.
     for (std::size_t chunk : {std::size_t{1}, std::size_t{333}}) {
         CAPTURE(chunk);
         std::size_t pos = 0, reported = 0, calls_with_partial_text = 0;
-        std::vector<std::uint64_t> starts_seen;
-        auto progressed = RegionList::from_maps_reader(
+        auto streamed = parse_maps_stream(
             [&](std::span<char> out) -> Expected<std::size_t> {
                 std::size_t n = std::min({chunk, out.size(), text.size() - pos});
                 std::memcpy(out.data(), text.data() + pos, n);
                 pos += n;
                 return n;
             },
-            "chunks", 64, 0, [&](const RegionList& so_far, std::size_t first_new) {
-                CHECK(first_new == reported);
-                CHECK(so_far.size() > first_new);
-                for (std::size_t i = first_new; i < so_far.size(); ++i) starts_seen.push_back(so_far[i].start);
-                reported = so_far.size();
+            "chunks",
+            [&](std::span<const Region> batch) {
+                CHECK_FALSE(batch.empty());
+                for (const Region& region : batch) {
+                    REQUIRE(reported < whole->size());
+                    CHECK(region.start == (*whole)[reported].start);
+                    CHECK(region.path == (*whole)[reported].path);
+                    ++reported;
+                }
                 if (pos < text.size()) ++calls_with_partial_text;
-            });
-        REQUIRE(progressed);
+            },
+            64);
+        REQUIRE(streamed);
+        CHECK(*streamed == whole->size());
         CHECK(reported == whole->size());
         CHECK(calls_with_partial_text > 10); // regions were handed out while text was still arriving
-        REQUIRE(starts_seen.size() == whole->size());
-        for (std::size_t i = 0; i < whole->size(); ++i) CHECK(starts_seen[i] == (*whole)[i].start);
     }
 
     // A failed read ends the parse with that error; a bad line names its number.

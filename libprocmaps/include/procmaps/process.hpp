@@ -34,9 +34,6 @@ public:
 
     // All regions from the maps text.
     Expected<RegionList> regions() const;
-    // The same, calling `progress` as chunks of regions are parsed (while the kernel is still
-    // writing the rest of the text) on the calling thread.
-    Expected<RegionList> regions(const RegionList::ParseProgress& progress) const;
     // The regions from the maps text, handed to `take` a batch at a time as the text is read,
     // on the calling thread, without building a list: no memory per region, and a batch's
     // paths are valid only during the call (copy what you keep).

@@ -31,14 +31,9 @@ public:
     // bytes (grown for a longer line) and only the paths are kept, in the list's arena;
     // `expected_regions` sizes the region array (reserved, touched only as filled).
     using ChunkReader = MapsChunkReader;
-    // Called after each chunk is parsed with the list so far and the index of its first new
-    // region, on the parsing thread: a caller can work on regions while the rest of the text
-    // is still being read. The list is under construction: keep indices, not references.
-    using ParseProgress = std::function<void(const RegionList& so_far, std::size_t first_new)>;
     static Expected<RegionList> from_maps_reader(const ChunkReader& read, std::string_view source,
                                                  std::size_t buffer_size = 256 * 1024,
-                                                 std::size_t expected_regions = 0,
-                                                 const ParseProgress& progress = {});
+                                                 std::size_t expected_regions = 0);
     // Parses /proc/PID/smaps text: regions with figures and max perms.
     static Expected<RegionList> from_smaps_text(std::string_view text, std::string_view source = "smaps text");
     // The same for smaps text delivered in chunks by `read` (bytes written into its span, 0 at

@@ -129,12 +129,10 @@ Expected<RegionList> parse_read_ahead(const Process::State& state, const char* n
 }
 } // namespace
 
-Expected<RegionList> Process::regions() const { return regions(RegionList::ParseProgress{}); }
-
-Expected<RegionList> Process::regions(const RegionList::ParseProgress& progress) const {
+Expected<RegionList> Process::regions() const {
     std::string source = source_name(state_->pid, "maps");
     return parse_read_ahead(*state_, "maps", [&](const RegionList::ChunkReader& read) {
-        return RegionList::from_maps_reader(read, source, maps_buffer_size, max_map_count(), progress);
+        return RegionList::from_maps_reader(read, source, maps_buffer_size, max_map_count());
     });
 }
 
