@@ -16,8 +16,10 @@
 #include "fixtures.hpp"
 #include "mapping_child.hpp"
 #include "procmaps/process.hpp"
+#include "region_checks.hpp"
 
 using namespace procmaps;
+using procmaps_test::check_same_region;
 using testsupport::MappingChild;
 
 namespace {
@@ -68,19 +70,6 @@ std::string squeeze_padding(const std::string& line) {
         if (pos != std::string::npos) out += " " + line.substr(pos);
     }
     return out;
-}
-
-void check_same_region(const Region& a, const Region& b) {
-    CHECK(a.start == b.start);
-    CHECK(a.end == b.end);
-    CHECK(a.perms == b.perms);
-    CHECK(a.offset == b.offset);
-    CHECK(a.inode == b.inode);
-    CHECK(a.dev_major == b.dev_major);
-    CHECK(a.dev_minor == b.dev_minor);
-    CHECK(a.path == b.path);
-    CHECK(a.kind == b.kind);
-    CHECK(a.deleted == b.deleted);
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 
 #include "procmaps/maps_parser.hpp"
 #include "procmaps/region_list.hpp"
+#include "region_checks.hpp"
 
 using namespace procmaps;
 
@@ -196,15 +197,7 @@ TEST_CASE("text delivered in chunks parses as the whole text does, across buffer
         REQUIRE(chunked);
         REQUIRE(chunked->size() == whole->size());
         for (std::size_t i = 0; i < whole->size(); ++i) {
-            const Region& a = (*whole)[i];
-            const Region& b = (*chunked)[i];
-            CHECK(a.start == b.start);
-            CHECK(a.end == b.end);
-            CHECK(a.offset == b.offset);
-            CHECK(a.inode == b.inode);
-            CHECK(a.deleted == b.deleted);
-            CHECK(a.kind == b.kind);
-            CHECK(a.path == b.path);
+            procmaps_test::check_same_region((*whole)[i], (*chunked)[i]);
         }
     }
     CHECK((*whole)[3].path == "/lib/with space\nand newline 3");
