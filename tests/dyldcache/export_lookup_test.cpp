@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <random>
 
@@ -148,8 +147,7 @@ TEST_CASE("find_export on broken load commands gives the full parse's error") {
         const std::uint32_t huge = 0x7ffffff0;
         std::memcpy(bytes.data() + located->file_offset + 20, &huge, 4);
     }
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
+    REQUIRE(testsupport::write_file_bytes(path, bytes));
     auto cache = SharedCache::open(path);
     REQUIRE(cache);
     const CacheImage& broken = cache->images()[1];
@@ -182,8 +180,7 @@ TEST_CASE("corrupted cache files opened from disk: lookups in named images first
             const std::size_t at = random() % 2 ? random() % 0x8000 : random() % bytes.size();
             bytes[at] = static_cast<std::byte>(random());
         }
-        std::ofstream(path, std::ios::binary | std::ios::trunc)
-            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        REQUIRE(testsupport::write_file_bytes(path, bytes));
         auto cache = SharedCache::open(path);
         if (!cache) continue;
         for (const CacheImage& image : cache->images()) {

@@ -254,7 +254,7 @@ TEST_CASE("exports trie: every kind matches llvm-objdump through a synthetic dyl
                          .exports_trie(every_kind_trie(), in_dyld_info)
                          .build();
         const std::string path = testsupport::temp_dir() + (in_dyld_info ? "/libkinds-info.dylib" : "/libkinds-trie.dylib");
-        REQUIRE(macho_test::write_file(path, bytes));
+        REQUIRE(testsupport::write_file_bytes(path, bytes));
         auto image = objfile::MachOFile::parse(std::as_bytes(std::span(bytes)), path);
         REQUIRE_MESSAGE(image.has_value(), (image ? "" : image.error().message));
         auto all = by_name(*image->exports_trie()->symbols());

@@ -68,7 +68,7 @@ TEST_CASE("fat: slices of 32- and 64-bit tables, chosen by CPU or by name") {
         // llvm-objdump reads the same table.
         if (auto objdump = macho_oracle::llvm_objdump()) {
             const std::string path = testsupport::temp_dir() + (fat64 ? "/fat64" : "/fat32");
-            REQUIRE(macho_test::write_file(path, bytes));
+            REQUIRE(testsupport::write_file_bytes(path, bytes));
             auto expected = macho_oracle::parse_universal_headers(
                 macho_oracle::run({*objdump, "--macho", "--universal-headers", path}).out);
             REQUIRE(expected.size() == 2);

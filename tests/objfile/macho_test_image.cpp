@@ -2,7 +2,6 @@
 
 #include <bit>
 #include <cstring>
-#include <fstream>
 
 namespace macho_test {
 
@@ -333,12 +332,6 @@ ByteVector build_fat(const std::vector<std::pair<std::pair<std::int32_t, std::in
         out.raw(slices[i].second);
     }
     return out.bytes;
-}
-
-bool write_file(const std::string& path, const ByteVector& bytes) {
-    std::ofstream file(path, std::ios::binary);
-    file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    return static_cast<bool>(file);
 }
 
 } // namespace macho_test

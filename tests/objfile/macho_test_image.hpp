@@ -106,7 +106,5 @@ std::vector<std::uint8_t> resolver_terminal(std::uint64_t address, std::uint64_t
 ByteVector build_fat(const std::vector<std::pair<std::pair<std::int32_t, std::int32_t>, ByteVector>>& slices,
                      bool fat64 = false, std::uint32_t align = 12);
 
-// Writes `bytes` to `path`; false on failure.
-bool write_file(const std::string& path, const ByteVector& bytes);
 
 } // namespace macho_test

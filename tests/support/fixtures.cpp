@@ -53,4 +53,10 @@ std::vector<std::byte> read_file_bytes(const std::string& path) {
     return bytes;
 }
 
+bool write_file_bytes(const std::string& path, const std::vector<std::byte>& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    return static_cast<bool>(out);
+}
+
 } // namespace testsupport

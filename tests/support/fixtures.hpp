@@ -21,6 +21,8 @@ std::string temp_dir();
 
 // The whole content of the file at `path` (empty when it cannot be read).
 std::vector<std::byte> read_file_bytes(const std::string& path);
+// Writes `bytes` as the whole content of the file at `path`; false when that fails.
+bool write_file_bytes(const std::string& path, const std::vector<std::byte>& bytes);
 
 } // namespace testsupport
 
