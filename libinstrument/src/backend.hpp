@@ -83,6 +83,9 @@ public:
     virtual Expected<Registers> registers(pid_t tid) = 0;
     virtual Expected<void> set_registers(pid_t tid, const Registers& registers) = 0;
     virtual Expected<SignalInfo> signal_info(pid_t tid) = 0;
+    // Whether a SIGTRAP is queued for the thread itself (not yet reported): an int3 it executed
+    // just as an interrupt stopped it.
+    virtual bool trap_queued(pid_t tid) = 0;
     // The value of the last trace event (a new thread's id, a former thread id after exec).
     virtual Expected<std::uint64_t> event_message(pid_t tid) = 0;
 

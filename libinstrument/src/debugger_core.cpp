@@ -267,12 +267,37 @@ Expected<void> DebuggerCore::let_children_go() {
     if (processes_.empty()) return {};
     // Followed children outlive the main process: clean them of breakpoints and let them run.
     auto stopped = stop_all_threads();
+    if (stopped)
+        if (auto taken = take_queued_traps(); !taken) stopped = std::unexpected(std::move(taken.error()));
     Expected<void> failed;
     while (!processes_.empty())
         if (auto ok = detach_process(*processes_.back()); !ok && failed) failed = std::move(ok);
     holding_ = false;
     if (!stopped) return std::unexpected(std::move(stopped.error()));
     return failed;
+}
+
+Expected<void> DebuggerCore::take_queued_traps() {
+    // A thread our interrupt stopped just as it executed an int3 still has that SIGTRAP
+    // queued (the kernel reports the interrupt first): detached like that, the process would
+    // die of it. Each such thread takes its trap now (it stops again before running any
+    // instruction) and the hit is handled as any other, the thread staying held.
+    std::vector<pid_t> queued;
+    for (auto& [tid, thread] : threads_)
+        if (thread->stopped && !thread->listening && backend_->trap_queued(tid)) queued.push_back(tid);
+    for (pid_t tid : queued) {
+        // Other queued signals may be reported first; each is kept for the thread as usual.
+        for (int attempt = 0; attempt < 8 && find_thread(tid) && backend_->trap_queued(tid); ++attempt) {
+            if (auto ok = backend_->resume(tid, 0); !ok) {
+                if (is_gone(ok.error())) break;
+                return ok;
+            }
+            auto stop = backend_->wait_thread(tid);
+            if (!stop) return std::unexpected(std::move(stop.error()));
+            if (auto over = handle(*stop); !over) return std::unexpected(std::move(over.error()));
+        }
+    }
+    return {};
 }
 
 Expected<void> DebuggerCore::detach_process(TargetProcess& process) {
@@ -303,6 +328,8 @@ Expected<RunResult> DebuggerCore::finish_stop_request(StopReason reason) {
         auto ended = stop_all_threads();
         if (!ended) return std::unexpected(std::move(ended.error()));
         if (*ended) return result_; // it ended by itself first
+        if (auto taken = take_queued_traps(); !taken) return std::unexpected(std::move(taken.error()));
+        if (main_ended_) return result_;
         Expected<void> failed;
         while (!processes_.empty())
             if (auto ok = detach_process(*processes_.back()); !ok && failed) failed = std::move(ok);

@@ -91,6 +91,7 @@ private:
     procscope::Expected<void> resume(Thread& thread);
     procscope::Expected<bool> stop_all_threads(); // true: the main process ended meanwhile
     procscope::Expected<void> release_all();
+    procscope::Expected<void> take_queued_traps();
     procscope::Expected<void> detach_process(TargetProcess& process);
     procscope::Expected<void> let_children_go();
     procscope::Expected<RunResult> finish_stop_request(StopReason reason);

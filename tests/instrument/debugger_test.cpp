@@ -380,7 +380,8 @@ TEST_CASE("Debugger: attach to a running program, cover it, detach; it finishes 
         auto expected = (*image)->elf().section_contents(*text);
         REQUIRE(expected);
         std::vector<std::byte> in_memory(expected->size());
-        REQUIRE(memory->read_exact(text->addr - covered.first_page_vaddr + covered.base, in_memory));
+        auto read = memory->read_exact(text->addr - covered.first_page_vaddr + covered.base, in_memory);
+        REQUIRE_MESSAGE(read, covered.path << ": " << (read ? std::string() : read.error().message));
         CHECK_MESSAGE(std::ranges::equal(in_memory, *expected), covered.path);
     }
 

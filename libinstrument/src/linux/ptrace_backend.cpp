@@ -231,6 +231,15 @@ public:
         return procmaps::RegionList::from_maps_text(std::move(text), path);
     }
 
+    bool trap_queued(pid_t tid) override {
+        // SigPnd: the thread's own pending signals, a hex mask with bit N-1 for signal N.
+        std::string text = read_text("/proc/" + std::to_string(tid) + "/status");
+        std::size_t at = text.find("\nSigPnd:");
+        if (at == std::string::npos) return false;
+        std::uint64_t pending = std::strtoull(text.c_str() + at + 8, nullptr, 16);
+        return (pending >> (SIGTRAP - 1)) & 1;
+    }
+
     Expected<pid_t> process_of(pid_t tid) override {
         std::string path = "/proc/" + std::to_string(tid) + "/status";
         std::string text = read_text(path);
