@@ -1,10 +1,12 @@
 // dyldinfo: what is inside a dyld shared cache or a Mach-O file (docs/dyldinfo.md).
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "cache_views.hpp"
 #include "dyldcache/shared_cache.hpp"
+#include "fat_slices.hpp"
 #include "macho_views.hpp"
 #include "objfile/fat_file.hpp"
 #include "objfile/macho_file.hpp"
@@ -72,26 +74,31 @@ int run_cache(const Options& opts) {
 int run_macho(const Options& opts, procscope::Bytes bytes) {
     procscope::Bytes slice = bytes;
     std::string name = opts.file;
+    std::optional<objfile::FatFile> fat;
+    SliceChoice choice;
     if (objfile::FatFile::is_fat(bytes)) {
-        auto fat = objfile::FatFile::parse(bytes, opts.file);
-        if (!fat) return fail(fat.error().message);
-        if (fat->slices().empty()) return fail(opts.file + ": a fat file with no slices");
-        if (opts.arch.empty()) {
-            slice = fat->slices().front().bytes;
-            name += " (" + std::string(fat->slices().front().arch()) + ")";
-        } else {
-            auto chosen = fat->slice_for_arch(opts.arch);
-            if (!chosen) return fail(chosen.error().message);
-            slice = chosen->bytes;
-            name += " (" + opts.arch + ")";
-        }
+        auto parsed = objfile::FatFile::parse(bytes, opts.file);
+        if (!parsed) return fail(parsed.error().message);
+        fat = std::move(*parsed);
+        auto chosen = choose_slice(*fat, opts.arch, opts.file);
+        if (!chosen) return fail(chosen.error().message);
+        choice = *chosen;
+        slice = fat->slices()[choice.index].bytes;
+        name += " (" + std::string(fat->slices()[choice.index].arch()) + ")";
     }
     auto macho = objfile::MachOFile::parse(slice, name);
     if (!macho) return fail(macho.error().message);
+    if (!fat && !opts.arch.empty() && macho->arch() != opts.arch)
+        return fail(opts.file + ": no slice for " + opts.arch + " (a thin " +
+                    std::string(macho->arch().empty() ? "unknown-architecture" : macho->arch()) + " file)");
     Report report(opts);
     if (opts.slide) report.slide = *opts.slide;
     if (opts.base) report.slide = *opts.base - macho->image_base();
     begin_json(report, "macho");
+    if (fat) {
+        write_slice_choice(report, *fat, choice);
+        if (opts.wants_summary()) write_fat_summary(report, *fat, choice);
+    }
     if (auto ok = write_macho_views(report, *macho); !ok) return fail(ok.error().message);
     return emit(report);
 }

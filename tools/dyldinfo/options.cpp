@@ -66,7 +66,8 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
          "the pointer stored at ADDR, decoded through the slide info")
         ("slide", po::value(&slide_text)->value_name("S"), "print addresses slid by S")
         ("base", po::value(&base_text)->value_name("ADDR"), "print addresses as if the cache (or file) were at ADDR")
-        ("arch", po::value(&opts.arch)->value_name("NAME"), "the slice of a fat Mach-O file (default: the first)")
+        ("arch", po::value(&opts.arch)->value_name("NAME"),
+         "the slice of a fat Mach-O file (default: the host's architecture when the file has it, else the first)")
         ("no-locals", po::bool_switch(&opts.no_locals), "leave the unmapped local symbols out of --symbols and --addr")
         ("json,j", po::bool_switch(&opts.json), "machine-readable output (schema dyldinfo/1)")
         ("no-header", po::bool_switch(&opts.no_header), "omit table headings");

@@ -21,7 +21,7 @@ struct Options {
     std::optional<std::uint64_t> pointer;   // --pointer A
     std::optional<std::uint64_t> slide;     // --slide S
     std::optional<std::uint64_t> base;      // --base A
-    std::string arch;                       // --arch for fat files
+    std::string arch;                       // --arch: the slice of a fat file (empty: the host's)
     bool json = false;
     bool no_locals = false;
     bool no_header = false;
