@@ -15,6 +15,7 @@
 #include "fixtures.hpp"
 #include "mapping_child.hpp"
 #include "procscope/hex.hpp"
+#include "reachable_copy.hpp"
 
 using namespace procmaps_cli_test;
 
@@ -309,7 +310,9 @@ TEST_CASE("procmaps: exit status and messages for errors") {
         // A root-owned process that root may read but user 65534 may not.
         SleepChild sleeper;
         CHECK(procmaps({sleeper.arg()}).status == 0);
-        RunResult denied = run({procmaps_binary, sleeper.arg()}, uid_t{65534});
+        // User 65534 runs a copy it can reach wherever the checkout lives.
+        testsupport::ReachableCopy reachable;
+        RunResult denied = run({reachable.add(procmaps_binary), sleeper.arg()}, uid_t{65534});
         CHECK(denied.status == 1);
         CHECK(denied.err == "procmaps: pid " + sleeper.arg() +
                                 ": permission denied (check /proc/sys/kernel/yama/ptrace_scope, or run as the "

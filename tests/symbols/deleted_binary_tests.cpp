@@ -9,6 +9,7 @@
 #include "fixtures.hpp"
 #include "known_child.hpp"
 #include "procscope/hex.hpp"
+#include "reachable_copy.hpp"
 #include "resolver_checks.hpp"
 #include "symbols/resolver.hpp"
 
@@ -58,18 +59,16 @@ TEST_CASE("deleted after start, read without privileges: through /proc/PID/exe")
     // still reaches a deleted executable through /proc/PID/exe. Needs root to switch users.
     if (::geteuid() != 0 || std::string(PROCSYM_CLI_BINARY).empty()) return;
     constexpr uid_t nobody = 65534;
-    std::string pattern = (fs::temp_directory_path() / "procscope-nobody-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()));
-    std::string dir = pattern;
-    fs::permissions(dir, fs::perms::all); // the child, running as nobody, reads from it
-    std::string exe = dir + "/known_child_deleted", plugin = dir + "/libprocscope_plugin_deleted.so";
-    fs::copy_file(child_path("pie"), exe);
-    fs::copy_file(plugin_path("pie"), plugin);
+    // Nobody starts the child and runs procsym: all three are copied where nobody can reach
+    // them, wherever the checkout lives.
+    testsupport::ReachableCopy reachable;
+    std::string exe = reachable.add(child_path("pie"), "known_child_deleted");
+    std::string plugin = reachable.add(plugin_path("pie"), "libprocscope_plugin_deleted.so");
+    std::string procsym = reachable.add(PROCSYM_CLI_BINARY);
     {
         KnownChild child(exe, plugin, nobody);
         fs::remove(exe);
-        RunResult r = run({PROCSYM_CLI_BINARY, std::to_string(child.pid()), "procscope_test_global", "--u64", "--json"},
-                          nobody);
+        RunResult r = run({procsym, std::to_string(child.pid()), "procscope_test_global", "--u64", "--json"}, nobody);
         INFO(r.out << r.err);
         CHECK(r.status == 0);
         if (r.status == 0) {
@@ -78,5 +77,4 @@ TEST_CASE("deleted after start, read without privileges: through /proc/PID/exe")
                              procscope::to_hex(KNOWN_GLOBAL) + "\n");
         }
     }
-    fs::remove_all(dir);
 }

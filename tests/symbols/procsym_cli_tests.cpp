@@ -11,15 +11,16 @@
 #include "command.hpp"
 #include "known_child.hpp"
 #include "procscope/hex.hpp"
+#include "reachable_copy.hpp"
 #include "resolver_checks.hpp"
 
 using namespace symtest;
 
 namespace {
 
-RunResult procsym(std::vector<std::string> args, std::optional<uid_t> uid = std::nullopt) {
+RunResult procsym(std::vector<std::string> args) {
     args.insert(args.begin(), PROCSYM_CLI_BINARY);
-    return run(args, uid);
+    return run(args);
 }
 
 bool have_procsym() { return std::string(PROCSYM_CLI_BINARY).size() > 0; }
@@ -214,7 +215,9 @@ TEST_CASE("procsym: errors and exit codes") {
 TEST_CASE("procsym: permission denied names the ptrace settings") {
     if (!have_procsym() || ::geteuid() != 0) return; // needs root to drop to another user
     KnownChild child("pie");
-    RunResult r = procsym({std::to_string(child.pid()), "procscope_test_global"}, 65534); // nobody
+    // User 65534 (nobody) runs a copy it can reach wherever the checkout lives.
+    testsupport::ReachableCopy reachable;
+    RunResult r = run({reachable.add(PROCSYM_CLI_BINARY), std::to_string(child.pid()), "procscope_test_global"}, 65534);
     CHECK(r.status == 1);
     CHECK(r.err.starts_with("procsym: process " + std::to_string(child.pid()) + ": permission denied"));
     CHECK(r.err.find("ptrace_scope") != std::string::npos);
