@@ -301,6 +301,11 @@ Expected<void> DebuggerCore::take_queued_traps() {
 }
 
 Expected<void> DebuggerCore::detach_process(TargetProcess& process) {
+    if (auto tids = threads_of(process); !tids.empty()) {
+        process.event_thread_ = tids.front();
+        client_.OnDetach(process, nullptr);
+        process.event_thread_ = 0;
+    }
     Expected<void> restored = process.remove_all_breakpoints();
     for (pid_t tid : threads_of(process)) {
         Thread* thread = find_thread(tid);
@@ -399,6 +404,22 @@ Expected<std::uint64_t> DebuggerCore::remote_syscall(TargetProcess& process, lon
     auto instruction = process.find_syscall_instruction();
     if (!instruction) return std::unexpected(std::move(instruction.error()));
     return detail::remote_syscall(*backend_, thread->tid, *instruction, number, args, thread->pending_signal);
+}
+
+Expected<void> DebuggerCore::single_step(pid_t tid) {
+    Thread* thread = find_thread(tid);
+    if (!thread || !thread->stopped || thread->stepping || thread->listening)
+        return procscope::make_error(ErrorCode::invalid_argument, "single step of thread " + std::to_string(tid) +
+                                                                      ": it is not stopped by the debugger");
+    if (auto ok = backend_->single_step(tid, 0); !ok) return ok;
+    auto stop = backend_->wait_thread(tid);
+    if (!stop) return std::unexpected(std::move(stop.error()));
+    if (stop->kind == StopKind::exited || stop->kind == StopKind::killed)
+        return procscope::make_error(ErrorCode::no_such_process, "thread " + std::to_string(tid) + " ended while stepping");
+    if (stop->kind == StopKind::signal && stop->value != SIGTRAP && thread->pending_signal == 0)
+        thread->pending_signal = stop->value; // delivered when it resumes
+    if (stop->kind == StopKind::event && stop->event == TraceEvent::stop) thread->interrupt_sent = false;
+    return {};
 }
 
 } // namespace detail

@@ -53,6 +53,7 @@ public:
     Backend& backend() noexcept { return *backend_; }
     Thread* find_thread(pid_t tid) noexcept;
     std::vector<pid_t> threads_of(const TargetProcess& process) const;
+    procscope::Expected<void> single_step(pid_t tid);
     procscope::Expected<std::uint64_t> remote_syscall(TargetProcess& process, long number,
                                                       std::span<const std::uint64_t> args);
 

@@ -178,6 +178,7 @@ Expected<void> DebuggerCore::handle_signal(Thread& thread, int signal) {
             if (info.is_fault) info.fault_address = details->address;
         }
         if (auto regs = backend_->registers(thread.tid)) info.pc = regs->rip;
+        if (client_.OnFaultStop(process, info)) return resume(thread);
         process.describe_location(info.pc, info);
         if (client_.OnException(process, info) == SignalAction::suppress) return resume(thread);
         process.last_fault_ = std::move(info);
@@ -235,18 +236,8 @@ Expected<void> DebuggerCore::adopt_child(pid_t tid, const PendingChild& pending)
         thread.vfork_child = pending.kind == TraceEvent::vfork;
         return resume(thread);
     }
-    if (!options_.follow_children) {
-        // Its memory is a copy of the parent's, int3s included: restore every byte ever
-        // patched (armed or fired: a fired one may have fired after the fork) and let it go.
-        auto memory = backend_->open_memory(tid);
-        if (memory) {
-            auto entries = parent.breakpoints_.all();
-            if (auto ok = patch_breakpoints(**memory, entries, false); !ok)
-                client_.OnWarning(parent, "forked child " + std::to_string(tid) + ": " + ok.error().message);
-        }
-        return backend_->detach(tid, 0);
-    }
     TargetProcess& child = add_process(tid, false);
+    child.forked_from_ = parent.pid();
     child.executable_ = parent.executable_;
     child.modules_ = parent.modules_;
     child.images_ = parent.images_;
@@ -258,10 +249,26 @@ Expected<void> DebuggerCore::adopt_child(pid_t tid, const PendingChild& pending)
     child.vdso_base_ = parent.vdso_base_;
     child.entry_reached_ = parent.entry_reached_;
     auto memory = backend_->open_memory(tid);
-    if (!memory) return std::unexpected(std::move(memory.error()));
+    if (!memory) {
+        remove_process(child);
+        if (!options_.follow_children) return backend_->detach(tid, 0);
+        return std::unexpected(std::move(memory.error()));
+    }
     child.memory_ = std::move(*memory);
     Thread& thread = add_thread(tid, child);
     child.event_thread_ = tid;
+    if (!options_.follow_children) {
+        // Its memory is a copy of the parent's, int3s included: the client undoes its changes,
+        // every byte ever patched is restored (armed or fired: a fired one may have fired after
+        // the fork) and it goes.
+        client_.OnDetach(child, &parent);
+        auto entries = parent.breakpoints_.all();
+        if (auto ok = patch_breakpoints(child.memory(), entries, false); !ok)
+            client_.OnWarning(parent, "forked child " + std::to_string(tid) + ": " + ok.error().message);
+        remove_thread(tid);
+        remove_process(child);
+        return backend_->detach(tid, 0);
+    }
     client_.OnProcessCreated(child);
     child.event_thread_ = 0;
     return resume(thread);

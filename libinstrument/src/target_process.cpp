@@ -157,6 +157,8 @@ Expected<void> TargetProcess::set_registers(pid_t tid, const Registers& register
     return core_.backend().set_registers(tid, registers);
 }
 
+Expected<void> TargetProcess::single_step(pid_t tid) { return core_.single_step(tid); }
+
 Expected<std::uint64_t> TargetProcess::syscall(long number, std::initializer_list<std::uint64_t> args) {
     return core_.remote_syscall(*this, number, std::span<const std::uint64_t>(args.begin(), args.size()));
 }
@@ -173,8 +175,16 @@ Expected<std::uint64_t> checked(Expected<std::uint64_t> raw, const std::string& 
 } // namespace
 
 Expected<std::uint64_t> TargetProcess::allocate(std::size_t size, int prot, std::uint64_t near) {
-    constexpr std::uint64_t flags = MAP_PRIVATE | MAP_ANONYMOUS;
-    const std::uint64_t no_fd = ~std::uint64_t{0};
+    return map_near(-1, size, prot, near);
+}
+
+Expected<std::uint64_t> TargetProcess::map_shared(int fd, std::size_t size, int prot, std::uint64_t near) {
+    return map_near(fd, size, prot, near);
+}
+
+Expected<std::uint64_t> TargetProcess::map_near(int fd, std::size_t size, int prot, std::uint64_t near) {
+    const std::uint64_t flags = fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED;
+    const std::uint64_t no_fd = fd < 0 ? ~std::uint64_t{0} : static_cast<std::uint64_t>(fd);
     std::string what = "remote mmap of " + std::to_string(size) + " bytes in process " + std::to_string(pid_);
     if (near == 0) return checked(syscall(SYS_mmap, {0, size, static_cast<std::uint64_t>(prot), flags, no_fd, 0}), what);
     auto regions = core_.backend().regions(pid_);

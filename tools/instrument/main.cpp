@@ -5,7 +5,9 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "instrument/cache_coverage_client.hpp"
 #include "instrument/coverage_client.hpp"
+#include "instrument/coverage_points_writer.hpp"
 #include "instrument/drcov_writer.hpp"
 #include "instrument/plain_coverage_writer.hpp"
 #include "options.hpp"
@@ -27,6 +29,24 @@ protected:
     }
     void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
         CoverageClient::OnCrash(process, info);
+        if (!process.is_main()) log_.line(fmt::format("instrument: child {} crashed: {}", process.pid(), info.describe()));
+    }
+
+private:
+    MessageLog& log_;
+};
+
+// The same for the code-cache engine.
+class CliCacheCoverage final : public CacheCoverageClient {
+public:
+    CliCacheCoverage(CacheCoverageOptions coverage, InstrumenterOptions engine, DebuggerOptions debugger, MessageLog& log)
+        : CacheCoverageClient(coverage, std::move(engine), debugger), log_(log) {}
+
+protected:
+    void OnWarning(TargetProcess& process, const std::string& message) override {
+        log_.line(fmt::format("instrument: warning: pid {}: {}", process.pid(), message));
+    }
+    void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
         if (!process.is_main()) log_.line(fmt::format("instrument: child {} crashed: {}", process.pid(), info.describe()));
     }
 
@@ -56,7 +76,66 @@ std::string one_line_error(const procscope::Error& error) {
     return line;
 }
 
+// Starts or attaches as the options say; the result, or 1 after a one-line error.
+procscope::Expected<RunResult> start(Debugger& client, const Options& opts, std::string& target) {
+    g_running = &client;
+    install_interrupt_handlers();
+    procscope::Expected<RunResult> result;
+    if (opts.pid != 0) {
+        target = fmt::format("process {}", opts.pid);
+        result = client.run_attached(opts.pid);
+    } else {
+        target = opts.program.front();
+        LaunchOptions launch{opts.program, opts.target_env, opts.working_directory};
+        result = client.run_program(launch);
+    }
+    g_running = nullptr;
+    if (result && opts.pid != 0 && !result->executable.empty()) target = result->executable;
+    return result;
+}
+
+int run_cache_engine(const Options& opts, MessageLog& log) {
+    InstrumenterOptions engine;
+    engine.modules = opts.modules;
+    engine.instrument_modules_on_load = opts.on_load;
+    engine.block_cache_directory = opts.block_cache;
+    engine.translate_ahead = !opts.translate_lazily;
+    CacheCoverageOptions coverage;
+    coverage.type = opts.edges ? CoverageType::edges : CoverageType::blocks;
+    coverage.hit_counts = opts.hit_counts;
+    DebuggerOptions debugger;
+    debugger.timeout = opts.timeout;
+    debugger.follow_children = opts.follow_children;
+    CliCacheCoverage client(coverage, engine, debugger, log);
+    std::string target;
+    auto result = start(client, opts, target);
+    if (!result) {
+        log.line(one_line_error(result.error()));
+        return 1;
+    }
+    int status = exit_status(*result, opts.pid != 0);
+    std::vector<ModuleCoverage> collected = client.snapshot();
+    if (!opts.coverage_file.empty())
+        if (auto ok = CoveragePointsWriter::write_file(collected, {opts.edges, opts.hit_counts}, opts.coverage_file); !ok) {
+            log.line("instrument: " + ok.error().message);
+            status = 1;
+        }
+    if (!opts.drcov_file.empty())
+        if (auto ok = DrcovWriter::write_file(client.as_block_coverage(), opts.drcov_file); !ok) {
+            log.line("instrument: " + ok.error().message);
+            status = 1;
+        }
+    if (!opts.quiet) {
+        log.line("instrument: " + describe_end(*result, target, opts));
+        write_engine_summary(log, client, collected, opts.edges);
+    }
+    for (const std::string& name : client.modules_never_loaded())
+        log.line(fmt::format("instrument: warning: module {} was never loaded", name));
+    return status;
+}
+
 int run(const Options& opts, MessageLog& log) {
+    if (opts.engine == "cache") return run_cache_engine(opts, log);
     CoverageOptions coverage{opts.modules, opts.on_load, opts.block_cache};
     DebuggerOptions debugger;
     debugger.timeout = opts.timeout;

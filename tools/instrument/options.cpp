@@ -60,6 +60,7 @@ bool parse_number(const std::string& text, T& out, T max) {
 std::expected<Options, int> parse_options(int argc, char** argv) {
     Options opts;
     std::string timeout_text, pid_text;
+    std::string covtype = "bb";
     po::options_description visible("Options");
     visible.add_options()
         ("help,h", "show this help and exit")
@@ -88,7 +89,16 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
          "keep block lists between runs in DIR, by build-id (default: $XDG_CACHE_HOME/procscope/blocks "
          "or ~/.cache/procscope/blocks)")
         ("no_block_cache", "find blocks afresh every run, and store nothing")
-        ("quiet", po::bool_switch(&opts.quiet), "no summary (warnings and errors still)");
+        ("quiet", po::bool_switch(&opts.quiet), "no summary (warnings and errors still)")
+        ("engine", po::value(&opts.engine)->value_name("cache|breakpoint"),
+         "cache (default): code rewritten into a code cache in the target, counts and edges possible; "
+         "breakpoint: a one-shot int3 per block, blocks only")
+        ("covtype", po::value(&covtype)->value_name("bb|edge"),
+         "cache engine: cover basic blocks (default) or edges (conditional branches both ways, indirect branches)")
+        ("hit_counts", po::bool_switch(&opts.hit_counts),
+         "cache engine: 8-bit hit counters, written with AFL's buckets (1 2 3 4-7 8-15 16-31 32-127 128+)")
+        ("lazy_translation", po::bool_switch(&opts.translate_lazily),
+         "cache engine: translate blocks on first entry only, not every known block ahead of time");
 
     std::set<std::string> with_value, flags;
     for (const auto& option : visible.options()) {
@@ -115,6 +125,15 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         return std::unexpected(0);
     }
     opts.program = std::move(split.program);
+    if (opts.engine != "cache" && opts.engine != "breakpoint")
+        return std::unexpected(usage_error(fmt::format("-engine: '{}': expected cache or breakpoint", opts.engine)));
+    if (covtype != "bb" && covtype != "edge")
+        return std::unexpected(usage_error(fmt::format("-covtype: '{}': expected bb or edge", covtype)));
+    opts.edges = covtype == "edge";
+    if (opts.engine == "breakpoint" && (opts.edges || opts.hit_counts || opts.translate_lazily))
+        return std::unexpected(usage_error("-covtype edge, -hit_counts and -lazy_translation need -engine cache"));
+    if (opts.edges && !opts.drcov_file.empty())
+        return std::unexpected(usage_error("-drcov holds blocks: use -coverage_file with -covtype edge"));
     if (vm.count("no_block_cache")) {
         if (vm.count("block_cache")) return std::unexpected(usage_error("-block_cache and -no_block_cache contradict"));
         opts.block_cache.clear();

@@ -22,6 +22,10 @@ struct Options {
     std::string log_file;                  // -log
     bool quiet = false;                    // -quiet: no summary
     std::string block_cache;               // -block_cache DIR ("" with -no_block_cache)
+    std::string engine = "cache";          // -engine cache|breakpoint
+    bool edges = false;                    // -covtype edge (cache engine)
+    bool hit_counts = false;               // -hit_counts (cache engine)
+    bool translate_lazily = false;         // -lazy_translation (cache engine)
     std::vector<std::string> program;      // after --
 };
 

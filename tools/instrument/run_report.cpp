@@ -57,6 +57,38 @@ void write_summary(MessageLog& log, const Coverage& coverage) {
         log.line(fmt::format("(block lists of {} module{} from the block cache)", cached, cached == 1 ? "" : "s"));
 }
 
+void write_engine_summary(MessageLog& log, const Instrumenter& engine, const std::vector<ModuleCoverage>& coverage,
+                          bool edges) {
+    auto reports = engine.instrumented_modules();
+    std::size_t name_width = 6;
+    for (const auto& r : reports) name_width = std::max(name_width, r.name.size());
+    log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>10}  {:>8}  {:>10}  {:>11}", "module", name_width, "base", "blocks",
+                         "translated", edges ? "edges" : "hit", "cache", "translation"));
+    std::size_t hit_total = 0, translated_total = 0, cache_total = 0;
+    for (const auto& r : reports) {
+        std::size_t hit = 0;
+        for (const ModuleCoverage& m : coverage)
+            if (m.path == r.path) hit = m.points.size();
+        hit_total += hit;
+        translated_total += r.blocks_translated;
+        cache_total += r.cache_bytes;
+        log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>10}  {:>8}  {:>7} KiB  {:>8.1f} ms", procscope::escape_bytes(r.name),
+                             name_width, procscope::to_hex(r.base), r.blocks_known, r.blocks_translated, hit,
+                             (r.cache_bytes + 1023) / 1024, r.translation_ms));
+        if (!r.problem.empty()) log.line("  runs natively: " + r.problem);
+        if (r.unsupported_instructions > 0)
+            log.line(fmt::format("  {} instructions could not be translated (they raise SIGILL)", r.unsupported_instructions));
+    }
+    log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>10}  {:>8}  {:>7} KiB", "total", name_width,
+                         fmt::format("{} module{}", reports.size(), reports.size() == 1 ? "" : "s"), "", translated_total,
+                         hit_total, (cache_total + 1023) / 1024));
+    const EngineStops& stops = engine.engine_stops();
+    log.line(fmt::format("engine stops: {} ({} entries from native code, {} indirect-target misses, {} faults); "
+                         "{} indirect targets",
+                         stops.entries + stops.lookup_misses + stops.faults, stops.entries, stops.lookup_misses,
+                         stops.faults, engine.indirect_targets()));
+}
+
 int exit_status(const RunResult& result, bool attached) {
     using End = RunResult::End;
     switch (result.end) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "instrument/cache_coverage_client.hpp"
 #include "instrument/coverage.hpp"
 #include "instrument/events.hpp"
 #include "options.hpp"
@@ -27,6 +28,10 @@ std::string describe_end(const RunResult& result, const std::string& target, con
 
 // The module table and totals.
 void write_summary(MessageLog& log, const Coverage& coverage);
+// The cache engine's summary: per module the blocks known, translated and hit (or edges), cache
+// bytes and translation time; then the debugger stops the engine took, by cause.
+void write_engine_summary(MessageLog& log, const Instrumenter& engine, const std::vector<ModuleCoverage>& coverage,
+                          bool edges);
 
 // The exit status documented in --help: the target's code, 128+signal, 124 hang, 130 interrupt.
 int exit_status(const RunResult& result, bool attached);

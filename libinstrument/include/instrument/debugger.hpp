@@ -86,6 +86,17 @@ protected:
     virtual void OnProcessExit(TargetProcess&, const ExitInfo&) {}
     // The time limit passed; called before the target is killed (launched) or let go (attached).
     virtual void OnHang(TargetProcess&) {}
+    // For engines that run the target's code elsewhere (the code cache): called first for every
+    // fault signal, before OnException. True when the stop was the engine's own (handled; the
+    // thread resumes without the signal). Otherwise it may move the thread from translated code
+    // to the original instruction and update info.pc, so the hooks, the target's handler and
+    // crash reports see the program's own address.
+    virtual bool OnFaultStop(TargetProcess&, ExceptionInfo& /*info*/) { return false; }
+    // The debugger is about to let a process run on untraced: a detach (requested, or the time
+    // limit of an attached run), the end of a run that leaves followed children alive, or a
+    // forked child that is not followed (then `forked_from` is its parent, whose state the child
+    // copied; it has one thread). Every thread is stopped and its registers may be set.
+    virtual void OnDetach(TargetProcess&, const TargetProcess* /*forked_from*/) {}
     // Something went wrong that does not end the run (a module file that cannot be read, a
     // loader list that cannot be walked). One line, naming the object.
     virtual void OnWarning(TargetProcess&, const std::string& /*message*/) {}

@@ -36,6 +36,8 @@ public:
     // The process the run launched or attached to (not a followed child).
     bool is_main() const noexcept { return main_; }
     const std::string& executable() const noexcept { return executable_; }
+    // The process this one was forked from (followed children), else 0.
+    pid_t forked_from() const noexcept { return forked_from_; }
     // The executable's entry point has run (always true for attached processes).
     bool entry_reached() const noexcept { return entry_reached_; }
 
@@ -69,6 +71,9 @@ public:
     pid_t event_thread() const noexcept { return event_thread_; }
     procscope::Expected<Registers> registers(pid_t tid);
     procscope::Expected<void> set_registers(pid_t tid, const Registers& registers);
+    // Runs one instruction of a stopped thread and waits for it (engines leaving their code on
+    // detach). A signal that arrives meanwhile is kept for the thread.
+    procscope::Expected<void> single_step(pid_t tid);
 
     // A system call run by the event thread on the target's behalf (syscall injection): its
     // registers are saved, a `syscall` instruction of the target's is executed with these
@@ -77,6 +82,8 @@ public:
     // mmap of anonymous private memory. With `near` nonzero the block is placed within
     // +-2 GiB of it (rel32 reach), trying the free gaps closest to it first.
     procscope::Expected<std::uint64_t> allocate(std::size_t size, int prot, std::uint64_t near = 0);
+    // The same placement for a shared mapping of the target's file descriptor `fd`.
+    procscope::Expected<std::uint64_t> map_shared(int fd, std::size_t size, int prot, std::uint64_t near);
     procscope::Expected<void> protect(std::uint64_t address, std::size_t size, int prot);
     procscope::Expected<void> deallocate(std::uint64_t address, std::size_t size);
 
@@ -87,10 +94,12 @@ private:
     // Writes int3 (arm) or the original byte (!arm) for each entry, batched by nearby pages.
     procscope::Expected<void> write_breakpoint_bytes(std::span<const Breakpoint> entries, bool arm);
     procscope::Expected<std::uint64_t> find_syscall_instruction();
+    procscope::Expected<std::uint64_t> map_near(int fd, std::size_t size, int prot, std::uint64_t near);
 
     detail::DebuggerCore& core_;
     pid_t pid_;
     bool main_;
+    pid_t forked_from_ = 0;
     std::string executable_;
     std::unique_ptr<RemoteMemory> memory_;
     Breakpoints breakpoints_;

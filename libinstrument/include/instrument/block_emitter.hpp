@@ -1,0 +1,72 @@
+// What an Instrumenter client is handed when the engine translates code: facts about the
+// block, edge or instruction, and a BlockEmitter to add code at that place. Clients never see
+// cache offsets or the encoder; they name client data by the target address it lives at.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "instrument/events.hpp"
+
+namespace instrument {
+
+// Client data in the target: zeroed bytes within rel32 reach of a module's code cache.
+// `local` is the same bytes seen from the debugger (a shared mapping: read and clear them
+// without stopping the target; they outlive it), or nullptr when the data is private to it.
+struct TargetData {
+    std::uint64_t address = 0;
+    std::size_t size = 0;
+    std::uint8_t* local = nullptr;
+};
+
+// Code a client emitted, by where it landed in the cache (to remove it later).
+struct EmittedCode {
+    std::uint64_t address = 0;
+    std::uint32_t size = 0;
+};
+
+struct BlockInfo {
+    const Module* module = nullptr;
+    std::uint64_t address = 0;  // original runtime address of the first instruction
+    std::uint64_t end = 0;      // one past the last instruction (its terminator included)
+    std::uint32_t instructions = 0;
+};
+
+enum class EdgeKind : std::uint8_t {
+    taken,         // a conditional branch's target
+    fallthrough,   // a conditional branch's next instruction
+    indirect_jump, // jmp through a register or memory (switch tables, computed gotos)
+    indirect_call, // call through a register or memory
+    return_,       // ret
+};
+
+struct EdgeInfo {
+    const Module* module = nullptr;
+    std::uint64_t source_block = 0; // original address of the block the branch ends
+    std::uint64_t branch = 0;       // original address of the branch instruction
+    std::uint64_t target = 0;       // original address it goes to
+    EdgeKind kind = EdgeKind::taken;
+};
+
+struct InstructionInfo {
+    const Module* module = nullptr;
+    std::uint64_t block = 0;   // original address of the block it is in
+    std::uint64_t address = 0; // original address
+    std::uint8_t length = 0;
+    bool is_compare = false;   // cmp / test / sub with an immediate or register (for -cmp_coverage)
+};
+
+// Adds client code at one place of the translated code. Everything emitted keeps the target's
+// registers, flags and stack as they were (flags are saved only where they are live).
+class BlockEmitter {
+public:
+    virtual ~BlockEmitter() = default;
+    // Reserves zeroed client data near this module's cache (lives as long as the run).
+    virtual TargetData reserve_data(std::size_t size) = 0;
+    // mov byte [address], value. Touches no flags.
+    virtual EmittedCode store_byte(std::uint64_t address, std::uint8_t value) = 0;
+    // An 8-bit counter that sticks at 255 (never wraps to 0).
+    virtual EmittedCode increment_byte(std::uint64_t address) = 0;
+};
+
+} // namespace instrument

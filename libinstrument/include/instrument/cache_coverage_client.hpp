@@ -1,0 +1,92 @@
+// Coverage on the code-cache engine: a counter byte per translated block (or per edge) in
+// client data shared with the debugger, so coverage is read, cleared and checked for news
+// without stopping the target. Written only through the Instrumenter's client interface.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "instrument/coverage.hpp"
+#include "instrument/instrumenter.hpp"
+
+namespace instrument {
+
+enum class CoverageType : std::uint8_t {
+    blocks, // a point per basic block
+    edges,  // a point per conditional-branch edge (each way) and per indirect (branch, target)
+};
+
+struct CacheCoverageOptions {
+    CoverageType type = CoverageType::blocks;
+    // 8-bit counters (sticking at 255) instead of a hit flag.
+    bool hit_counts = false;
+};
+
+// One coverage point of a module, by offsets from the module's base (its lowest mapped address).
+struct CoveragePoint {
+    std::uint64_t offset = 0;   // block start, or the edge's source block
+    std::uint64_t target = 0;   // edges: the destination; blocks: 0
+    std::uint32_t size = 0;     // blocks: bytes of original code
+    std::uint8_t count = 0;     // 0: not hit; 1 without hit counts; else the counter (<= 255)
+};
+
+struct ModuleCoverage {
+    std::string path;
+    std::string name;
+    std::uint64_t base = 0, end = 0, entry = 0; // runtime extent of its first load
+    std::uint64_t first_page_vaddr = 0;
+    std::vector<CoveragePoint> points; // sorted by (offset, target); hit ones only in snapshots
+};
+
+// AFL's buckets of an 8-bit hit count: "1", "2", "3", "4-7", "8-15", "16-31", "32-127", "128+".
+std::string_view hit_bucket(std::uint8_t count) noexcept;
+
+class CacheCoverageClient : public Instrumenter {
+public:
+    CacheCoverageClient(CacheCoverageOptions coverage, InstrumenterOptions engine, DebuggerOptions debugger = {});
+
+    const CacheCoverageOptions& coverage_options() const noexcept { return coverage_; }
+
+    // The points hit so far in every process of the run, merged by module (counts: the highest
+    // seen). Reads the shared counters: the target keeps running. Also valid after the run.
+    std::vector<ModuleCoverage> snapshot() const;
+    // Whether any point not yet acknowledged has been hit since the last call (a fuzzer's check
+    // after each input); it acknowledges them.
+    bool has_new_coverage();
+    // Zeroes every counter (the next input starts from nothing); acknowledged points stay known.
+    void clear();
+    // Removes the code of every point hit so far, so known code runs without coverage cost;
+    // those points are no longer reported. Call while the target is stopped (in a hook).
+    procscope::Expected<std::size_t> ignore_hit(TargetProcess& process);
+
+    // The blocks view of the coverage for the drcov and plain writers (block coverage only).
+    Coverage as_block_coverage() const;
+
+protected:
+    void InstrumentBasicBlock(BlockEmitter& emitter, const BlockInfo& block) override;
+    void InstrumentEdge(BlockEmitter& emitter, const EdgeInfo& edge) override;
+
+private:
+    struct Point {
+        std::string module_path;
+        std::uint64_t offset, target;
+        std::uint32_t size;
+        std::uint8_t* counter;   // the debugger's view of the target's counter
+        EmittedCode code;
+        pid_t pid;
+        bool acknowledged = false;
+        bool ignored = false;
+    };
+    void add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset, std::uint64_t target,
+                   std::uint32_t size);
+    ModuleCoverage& module_entry(const Module& module);
+
+    CacheCoverageOptions coverage_;
+    std::vector<Point> points_;
+    std::map<std::string, ModuleCoverage> modules_; // by path: layout of the first load
+    std::vector<std::string> module_order_;
+};
+
+} // namespace instrument

@@ -1,0 +1,135 @@
+#include "instrument/cache_coverage_client.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace instrument {
+
+std::string_view hit_bucket(std::uint8_t count) noexcept {
+    if (count >= 128) return "128+";
+    if (count >= 32) return "32-127";
+    if (count >= 16) return "16-31";
+    if (count >= 8) return "8-15";
+    if (count >= 4) return "4-7";
+    if (count == 3) return "3";
+    if (count == 2) return "2";
+    return "1";
+}
+
+CacheCoverageClient::CacheCoverageClient(CacheCoverageOptions coverage, InstrumenterOptions engine, DebuggerOptions debugger)
+    : Instrumenter([&] {
+          engine.edges = coverage.type == CoverageType::edges;
+          return std::move(engine);
+      }(),
+                   debugger),
+      coverage_(coverage) {}
+
+ModuleCoverage& CacheCoverageClient::module_entry(const Module& module) {
+    auto [it, added] = modules_.try_emplace(module.path);
+    if (added) {
+        it->second.path = module.path;
+        it->second.name = module.name;
+        it->second.base = module.base;
+        it->second.end = module.end;
+        it->second.entry = module.entry;
+        it->second.first_page_vaddr = module.base - module.load_bias;
+        module_order_.push_back(module.path);
+    }
+    return it->second;
+}
+
+void CacheCoverageClient::add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset,
+                                    std::uint64_t target, std::uint32_t size) {
+    TargetData data = emitter.reserve_data(1);
+    if (data.address == 0 || data.local == nullptr) return; // no room, or not readable: no point
+    module_entry(module);
+    EmittedCode code = coverage_.hit_counts ? emitter.increment_byte(data.address) : emitter.store_byte(data.address, 1);
+    points_.push_back(Point{module.path, offset, target, size, data.local, code, 0});
+}
+
+void CacheCoverageClient::InstrumentBasicBlock(BlockEmitter& emitter, const BlockInfo& block) {
+    if (coverage_.type != CoverageType::blocks) return;
+    const Module& m = *block.module;
+    add_point(emitter, m, block.address - m.base, 0,
+              static_cast<std::uint32_t>(std::min<std::uint64_t>(block.end - block.address, 0xffff)));
+}
+
+void CacheCoverageClient::InstrumentEdge(BlockEmitter& emitter, const EdgeInfo& edge) {
+    if (coverage_.type != CoverageType::edges) return;
+    const Module& m = *edge.module;
+    // A destination outside the module (a call into a library) keeps its absolute address.
+    std::uint64_t target = m.contains(edge.target) ? edge.target - m.base : edge.target;
+    add_point(emitter, m, edge.source_block - m.base, target, 0);
+}
+
+std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {
+    std::map<std::string, std::map<std::pair<std::uint64_t, std::uint64_t>, CoveragePoint>> hits;
+    for (const Point& p : points_) {
+        if (p.ignored) continue;
+        std::uint8_t count = *static_cast<volatile std::uint8_t*>(p.counter);
+        if (count == 0) continue;
+        CoveragePoint& out = hits[p.module_path][{p.offset, p.target}];
+        out.offset = p.offset;
+        out.target = p.target;
+        out.size = std::max(out.size, p.size);
+        out.count = std::max(out.count, count);
+    }
+    std::vector<ModuleCoverage> out;
+    for (const std::string& path : module_order_) {
+        ModuleCoverage m = modules_.at(path);
+        for (const auto& [key, point] : hits[path]) m.points.push_back(point);
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+bool CacheCoverageClient::has_new_coverage() {
+    bool found = false;
+    for (Point& p : points_)
+        if (!p.acknowledged && !p.ignored && *static_cast<volatile std::uint8_t*>(p.counter) != 0) {
+            p.acknowledged = true;
+            found = true;
+        }
+    return found;
+}
+
+void CacheCoverageClient::clear() {
+    for (Point& p : points_) *static_cast<volatile std::uint8_t*>(p.counter) = 0;
+}
+
+procscope::Expected<std::size_t> CacheCoverageClient::ignore_hit(TargetProcess& process) {
+    std::vector<EmittedCode> code;
+    std::vector<Point*> chosen;
+    for (Point& p : points_)
+        if (!p.ignored && *static_cast<volatile std::uint8_t*>(p.counter) != 0 && p.code.size > 0) {
+            code.push_back(p.code);
+            chosen.push_back(&p);
+        }
+    if (auto ok = remove_code(process, code); !ok) return std::unexpected(std::move(ok.error()));
+    for (Point* p : chosen) p->ignored = true;
+    return chosen.size();
+}
+
+Coverage CacheCoverageClient::as_block_coverage() const {
+    Coverage out;
+    for (const ModuleCoverage& m : snapshot()) {
+        CoveredModule& c = out.modules.emplace_back();
+        c.path = m.path;
+        c.name = m.name;
+        c.base = m.base;
+        c.end = m.end;
+        c.entry = m.entry;
+        c.first_page_vaddr = m.first_page_vaddr;
+        auto blocks = std::make_shared<BlockList>();
+        for (const CoveragePoint& p : m.points) {
+            blocks->starts.push_back(p.offset + m.first_page_vaddr);
+            blocks->sizes.push_back(p.size);
+        }
+        c.hit.assign(blocks->size(), true);
+        for (std::uint32_t i = 0; i < blocks->size(); ++i) c.hit_order.push_back(i);
+        c.blocks = std::move(blocks);
+    }
+    return out;
+}
+
+} // namespace instrument

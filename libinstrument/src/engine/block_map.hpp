@@ -1,0 +1,54 @@
+// Where each original block's translation is, and for every cache address the original
+// instruction it stands for: faults, signals and detach map cache pcs back with it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace instrument::engine {
+
+// From `cache` on (until the next entry), the code is the translation of the instruction at
+// `original`. When `exact`, a thread stopped exactly at `cache` is in the state it would be in
+// natively at `original` once `rsp_adjust` is added to its rsp; glue code in between is not.
+struct PcMapEntry {
+    std::uint64_t cache = 0;
+    std::uint64_t original = 0;
+    std::int32_t rsp_adjust = 0;
+    bool exact = false;
+};
+
+struct OriginalLocation {
+    std::uint64_t original = 0;
+    std::int32_t rsp_adjust = 0;
+    bool exact = false; // the cache pc is an exact instruction boundary
+};
+
+class BlockMap {
+public:
+    std::optional<std::uint64_t> translation_of(std::uint64_t original) const noexcept {
+        auto it = blocks_.find(original);
+        if (it == blocks_.end()) return std::nullopt;
+        return it->second;
+    }
+    void add_block(std::uint64_t original, std::uint64_t cache) { blocks_[original] = cache; }
+    std::size_t block_count() const noexcept { return blocks_.size(); }
+    const std::unordered_map<std::uint64_t, std::uint64_t>& blocks() const noexcept { return blocks_; }
+
+    // Entries are added in increasing cache order.
+    void add_pc(const PcMapEntry& entry) { pcs_.push_back(entry); }
+    // The original instruction for a cache pc (nullopt outside any translation).
+    std::optional<OriginalLocation> locate(std::uint64_t cache_pc) const noexcept;
+
+    void clear() {
+        blocks_.clear();
+        pcs_.clear();
+    }
+
+private:
+    std::unordered_map<std::uint64_t, std::uint64_t> blocks_;
+    std::vector<PcMapEntry> pcs_;
+};
+
+} // namespace instrument::engine

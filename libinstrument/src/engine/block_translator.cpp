@@ -1,0 +1,418 @@
+#include "procscope/hex.hpp"
+#include "engine/block_translator.hpp"
+
+#include <chrono>
+#include <cstring>
+
+namespace instrument::engine {
+
+using procscope::ErrorCode;
+using procscope::Expected;
+using x86_64::BranchKind;
+using x86_64::CodeBuffer;
+using x86_64::DecodedInstruction;
+
+namespace {
+
+constexpr std::size_t max_block_instructions = 256;
+constexpr ZydisRegister rsp = ZYDIS_REGISTER_RSP;
+
+std::string where(const TranslatedModule& m, std::uint64_t address) {
+    return m.module.name + "+" + procscope::to_hex(address - m.module.base);
+}
+
+// What a client hook writes code with: typed requests at the place being translated.
+class CodeEmitter final : public BlockEmitter {
+public:
+    CodeEmitter(CodeBuffer& code, DataArena& data, bool flags_live)
+        : code_(code), data_(data), flags_live_(flags_live) {}
+
+    TargetData reserve_data(std::size_t size) override {
+        std::uint64_t address = data_.take(size, size >= 8 ? 8 : 1);
+        return address ? TargetData{address, size, data_.local(address)} : TargetData{};
+    }
+    EmittedCode store_byte(std::uint64_t address, std::uint8_t value) override {
+        std::uint64_t start = code_.pc();
+        if (!code_.emit(x86_64::mov_byte_rip(address, value))) failed = true;
+        return {start, static_cast<std::uint32_t>(code_.pc() - start)};
+    }
+    EmittedCode increment_byte(std::uint64_t address) override {
+        std::uint64_t start = code_.pc();
+        bool ok = true;
+        // add then sbb 0: a carry out of 255 takes it back to 255.
+        if (flags_live_) ok = ok && code_.emit(x86_64::lea_rsp(-128)) && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_PUSHFQ));
+        ok = ok && code_.emit(x86_64::add_byte_rip(address, 1)) && code_.emit(x86_64::sbb_byte_rip(address, 0));
+        if (flags_live_) ok = ok && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_POPFQ)) && code_.emit(x86_64::lea_rsp(128));
+        if (!ok) failed = true;
+        return {start, static_cast<std::uint32_t>(code_.pc() - start)};
+    }
+    bool failed = false;
+
+private:
+    CodeBuffer& code_;
+    DataArena& data_;
+    bool flags_live_;
+};
+
+// push of an indirect branch's operand: what `jmp/call op` would jump to, pushed on the stack.
+// A stack-based operand is read `rsp_adjust` bytes further up, where it is by then.
+Expected<ZydisEncoderRequest> push_of_operand(const DecodedInstruction& d, std::int32_t rsp_adjust) {
+    ZydisEncoderRequest r;
+    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&d.insn, d.operands, d.insn.operand_count_visible, &r)))
+        return procscope::make_error(ErrorCode::unsupported, "cannot convert the operand");
+    r.mnemonic = ZYDIS_MNEMONIC_PUSH;
+    r.branch_type = ZYDIS_BRANCH_TYPE_NONE;
+    r.branch_width = ZYDIS_BRANCH_WIDTH_NONE;
+    r.operand_count = 1;
+    ZydisEncoderOperand& op = r.operands[0];
+    if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        r.prefixes &= ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS;
+        if (op.mem.base == ZYDIS_REGISTER_RIP) op.mem.displacement += static_cast<std::int64_t>(d.next());
+        else if (op.mem.base == rsp) op.mem.displacement += rsp_adjust;
+        if (op.mem.index == rsp) return procscope::make_error(ErrorCode::unsupported, "rsp as index");
+    } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+        r.prefixes = 0;
+        if (op.reg.value == rsp) return procscope::make_error(ErrorCode::unsupported, "branch through rsp");
+    } else {
+        return procscope::make_error(ErrorCode::unsupported, "operand type");
+    }
+    return r;
+}
+
+} // namespace
+
+BlockTranslator::BlockTranslator(TranslatedModule& module, TargetProcess& process, TranslationClient& client)
+    : module_(module), process_(process), client_(client) {}
+
+void BlockTranslator::enqueue(std::uint64_t address) {
+    if (!module_.contains_code(address) || batch_blocks_.contains(address) || module_.map.translation_of(address)) return;
+    worklist_.push_back(address);
+}
+
+void BlockTranslator::map_here(std::uint64_t original, std::int32_t rsp_adjust, bool exact) {
+    pcs_.push_back(PcMapEntry{code_.pc(), original, rsp_adjust, exact});
+}
+
+Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64_t> seeds) {
+    auto started = std::chrono::steady_clock::now();
+    code_.clear(module_.cache.code_end());
+    worklist_.assign(seeds.rbegin(), seeds.rend());
+    batch_blocks_.clear();
+    fixups_.clear();
+    pcs_.clear();
+    batch_ = {};
+    while (!worklist_.empty()) {
+        std::uint64_t address = worklist_.back();
+        worklist_.pop_back();
+        if (batch_blocks_.contains(address) || module_.map.translation_of(address) || !module_.contains_code(address))
+            continue;
+        if (auto ok = translate_block(address); !ok) return std::unexpected(std::move(ok.error()));
+        if (code_.size() > module_.cache.room())
+            return procscope::make_error(ErrorCode::unsupported, module_.module.name + ": code cache full (" +
+                                                                      std::to_string(module_.cache.capacity()) + " bytes)");
+    }
+    for (const Fixup& f : fixups_) {
+        auto it = batch_blocks_.find(f.target);
+        std::uint64_t destination = it != batch_blocks_.end() ? it->second : module_.map.translation_of(f.target).value_or(0);
+        if (destination == 0)
+            return procscope::make_error(ErrorCode::unsupported, where(module_, f.target) + ": branch target not translated");
+        auto request = f.mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(destination) : x86_64::jcc_to(f.mnemonic, destination);
+        if (auto ok = code_.emit_at(f.at, f.length, request); !ok) return std::unexpected(std::move(ok.error()));
+    }
+    if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
+    for (const PcMapEntry& e : pcs_) module_.map.add_pc(e);
+    for (const auto& [original, cache] : batch_blocks_) {
+        module_.map.add_block(original, cache);
+        batch_.blocks.emplace_back(original, cache);
+    }
+    module_.counters.blocks_translated += batch_blocks_.size();
+    module_.counters.translation_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return std::move(batch_);
+}
+
+std::vector<DecodedInstruction> BlockTranslator::decode_block(std::uint64_t address, BranchKind& end, bool& undecodable) {
+    std::vector<DecodedInstruction> out;
+    end = BranchKind::none;
+    undecodable = false;
+    for (std::uint64_t at = address; out.size() < max_block_instructions;) {
+        if (at != address && module_.is_known_start(at)) break;
+        auto bytes = module_.original_from(at);
+        if (bytes.empty()) break;
+        auto d = decoder_.decode(bytes, at);
+        if (!d) {
+            undecodable = true;
+            break;
+        }
+        out.push_back(*d);
+        end = x86_64::branch_kind(*d);
+        if (end != BranchKind::none) break;
+        at = d->next();
+    }
+    return out;
+}
+
+bool BlockTranslator::flags_live_at(std::uint64_t address) const {
+    std::vector<DecodedInstruction> run;
+    BranchKind end = BranchKind::none;
+    for (std::uint64_t at = address; run.size() < 16;) {
+        auto bytes = module_.original_from(at);
+        if (bytes.empty()) return true;
+        auto d = decoder_.decode(bytes, at);
+        if (!d) return true;
+        end = x86_64::branch_kind(*d);
+        if (end != BranchKind::none) break;
+        run.push_back(*d);
+        at = d->next();
+    }
+    return x86_64::flags_live(run, end);
+}
+
+Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
+    BranchKind end = BranchKind::none;
+    bool undecodable = false;
+    std::vector<DecodedInstruction> instructions = decode_block(address, end, undecodable);
+    batch_blocks_[address] = code_.pc();
+    std::size_t body = instructions.size() - (end == BranchKind::none ? 0 : 1);
+    if (instructions.empty()) body = 0;
+
+    BlockInfo info;
+    info.module = &module_.module;
+    info.address = address;
+    info.end = instructions.empty() ? address : instructions.back().next();
+    info.instructions = static_cast<std::uint32_t>(instructions.size());
+    map_here(address, 0, true);
+    {
+        CodeEmitter emitter(code_, module_.data,
+                            x86_64::flags_live(std::span(instructions).first(body), end));
+        client_.instrument_block(emitter, info);
+        if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, address) + ": client code");
+    }
+    for (std::size_t k = 0; k < body; ++k) {
+        const DecodedInstruction& d = instructions[k];
+        if (client_.wants_instructions()) {
+            map_here(d.address, 0, true);
+            InstructionInfo i{&module_.module, address, d.address, d.insn.length,
+                              d.insn.mnemonic == ZYDIS_MNEMONIC_CMP || d.insn.mnemonic == ZYDIS_MNEMONIC_TEST ||
+                                  d.insn.mnemonic == ZYDIS_MNEMONIC_SUB};
+            CodeEmitter emitter(code_, module_.data, x86_64::flags_live(std::span(instructions).subspan(k, body - k), end));
+            client_.instrument_instruction(emitter, i);
+        }
+        map_here(d.address, 0, true);
+        if (auto ok = relocate(d); !ok) return ok;
+    }
+    if (end != BranchKind::none) return emit_end(instructions.back(), end, address, true);
+    std::uint64_t next = instructions.empty() ? address : instructions.back().next();
+    map_here(next, 0, true);
+    if (undecodable || !module_.contains_code(next)) {
+        // Natively the CPU would fault here too: SIGILL at the original address.
+        return code_.emit(x86_64::plain(ZYDIS_MNEMONIC_UD2));
+    }
+    return emit_jump(next);
+}
+
+Expected<void> BlockTranslator::relocate(const DecodedInstruction& d) {
+    if (!x86_64::is_rip_relative(d)) {
+        code_.append(d.bytes);
+        return {};
+    }
+    ZydisEncoderRequest r;
+    if (ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&d.insn, d.operands, d.insn.operand_count_visible, &r))) {
+        for (std::uint8_t k = 0; k < r.operand_count; ++k)
+            if (r.operands[k].type == ZYDIS_OPERAND_TYPE_MEMORY && r.operands[k].mem.base == ZYDIS_REGISTER_RIP)
+                r.operands[k].mem.displacement += static_cast<std::int64_t>(d.next());
+        if (code_.emit(r)) return {};
+    }
+    // The encoder has no form for it: move the bytes and re-aim their disp32 field.
+    std::int64_t target = static_cast<std::int64_t>(d.next()) + d.insn.raw.disp.value;
+    std::int64_t disp = target - static_cast<std::int64_t>(code_.pc() + d.insn.length);
+    if (d.insn.raw.disp.size != 32 || disp != static_cast<std::int32_t>(disp))
+        return procscope::make_error(ErrorCode::unsupported, where(module_, d.address) + ": rip-relative operand out of reach");
+    std::uint64_t at = code_.pc();
+    code_.append(d.bytes);
+    std::int32_t disp32 = static_cast<std::int32_t>(disp);
+    std::memcpy(code_.at(at) + d.insn.raw.disp.offset, &disp32, 4);
+    return {};
+}
+
+Expected<void> BlockTranslator::emit_jump(std::uint64_t target, ZydisMnemonic mnemonic) {
+    if (module_.contains_code(target)) {
+        auto done = batch_blocks_.find(target);
+        std::optional<std::uint64_t> destination =
+            done != batch_blocks_.end() ? std::optional(done->second) : module_.map.translation_of(target);
+        if (destination)
+            return code_.emit(mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(*destination) : x86_64::jcc_to(mnemonic, *destination));
+        enqueue(target);
+        std::uint64_t at = code_.pc();
+        auto placeholder = mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(at) : x86_64::jcc_to(mnemonic, at);
+        if (auto ok = code_.emit(placeholder); !ok) return ok;
+        fixups_.push_back(Fixup{at, static_cast<std::uint8_t>(code_.pc() - at), mnemonic, target});
+        return {};
+    }
+    auto request = mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(target) : x86_64::jcc_to(mnemonic, target);
+    if (code_.emit(request)) return {};
+    if (mnemonic != ZYDIS_MNEMONIC_JMP)
+        return procscope::make_error(ErrorCode::unsupported, "conditional branch out of reach");
+    auto slot = module_.cache.literal(process_.memory(), target);
+    if (!slot) return std::unexpected(std::move(slot.error()));
+    return code_.emit(x86_64::jmp_indirect_rip(*slot));
+}
+
+Expected<void> BlockTranslator::emit_edge(const EdgeInfo& edge, bool flags_live) {
+    CodeEmitter emitter(code_, module_.data, flags_live);
+    client_.instrument_edge(emitter, edge);
+    if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, edge.branch) + ": client edge code");
+    return {};
+}
+
+Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind kind, std::uint64_t block, bool) {
+    std::uint64_t next = d.next();
+    switch (kind) {
+    case BranchKind::jump:
+        map_here(d.address, 0, true);
+        return emit_jump(x86_64::branch_target(d));
+    case BranchKind::conditional: {
+        std::uint64_t target = x86_64::branch_target(d);
+        map_here(d.address, 0, true);
+        bool separate = client_.wants_edges() || !module_.contains_code(target);
+        if (!separate) {
+            if (auto ok = emit_jump(target, d.insn.mnemonic); !ok) return ok;
+            map_here(next, 0, true);
+            return emit_jump(next);
+        }
+        // jcc taken; [fallthrough edge]; jmp next; taken: [taken edge]; jmp target
+        std::uint64_t jcc_at = code_.pc();
+        if (auto ok = code_.emit(x86_64::jcc_to(d.insn.mnemonic, jcc_at)); !ok) return ok;
+        map_here(next, 0, true);
+        if (client_.wants_edges())
+            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, next, EdgeKind::fallthrough}, flags_live_at(next)); !ok)
+                return ok;
+        if (auto ok = emit_jump(next); !ok) return ok;
+        std::uint64_t taken = code_.pc();
+        if (auto ok = code_.emit_at(jcc_at, 6, x86_64::jcc_to(d.insn.mnemonic, taken)); !ok) return ok;
+        map_here(target, 0, true);
+        if (client_.wants_edges())
+            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, target, EdgeKind::taken}, flags_live_at(target)); !ok)
+                return ok;
+        return emit_jump(target);
+    }
+    case BranchKind::counter: {
+        // jrcxz/loop have only a rel8 form: jrcxz taken; jmp next; taken: jmp target
+        std::uint64_t target = x86_64::branch_target(d);
+        map_here(d.address, 0, true);
+        ZydisEncoderRequest r;
+        if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&d.insn, d.operands, d.insn.operand_count_visible, &r)))
+            return procscope::make_error(ErrorCode::unsupported, where(module_, d.address) + ": counter branch");
+        std::uint64_t at = code_.pc();
+        r.operands[0].imm.u = at + d.insn.length + 5; // past the 5-byte jmp that follows
+        ZydisEncoderRequest copy = r;
+        if (auto ok = code_.emit(copy); !ok) return ok;
+        std::size_t length = code_.pc() - at;
+        r.operands[0].imm.u = at + length + 5;
+        if (auto ok = code_.emit_at(at, length, r); !ok) return ok;
+        map_here(next, 0, true);
+        std::uint64_t jmp_at = code_.pc();
+        if (auto ok = emit_jump(next); !ok) return ok;
+        if (code_.pc() - jmp_at != 5) return procscope::make_error(ErrorCode::unsupported, where(module_, d.address) + ": counter branch layout");
+        map_here(target, 0, true);
+        return emit_jump(target);
+    }
+    case BranchKind::call: {
+        std::uint64_t target = x86_64::branch_target(d);
+        map_here(d.address, 0, true);
+        auto slot = module_.cache.literal(process_.memory(), next);
+        if (!slot) return std::unexpected(std::move(slot.error()));
+        if (auto ok = code_.emit(x86_64::push_rip(*slot)); !ok) return ok;
+        batch_.return_sites.push_back(next);
+        enqueue(next);
+        map_here(target, 0, true); // the return address is pushed: as at the callee's entry
+        return emit_jump(target);
+    }
+    case BranchKind::indirect_jump:
+    case BranchKind::indirect_call:
+    case BranchKind::ret: return emit_indirect(d, kind, block);
+    case BranchKind::stop:
+        map_here(d.address, 0, true);
+        code_.append(d.bytes);
+        return {};
+    case BranchKind::unsupported:
+    case BranchKind::none: break;
+    }
+    ++module_.counters.unsupported;
+    batch_.warnings.push_back(where(module_, d.address) + ": cannot translate " + ZydisMnemonicGetString(d.insn.mnemonic) +
+                              "; it raises SIGILL there instead");
+    map_here(d.address, 0, true);
+    return code_.emit(x86_64::plain(ZYDIS_MNEMONIC_UD2));
+}
+
+Expected<void> BlockTranslator::emit_indirect(const DecodedInstruction& d, BranchKind kind, std::uint64_t block) {
+    using namespace x86_64;
+    std::uint16_t site = 0;
+    if (client_.wants_edges()) {
+        site = module_.next_site++;
+        if (module_.next_site == 0) module_.next_site = 1;
+        module_.sites[site] = IndirectSite{block, d.address,
+                                           kind == BranchKind::ret             ? EdgeKind::return_
+                                           : kind == BranchKind::indirect_call ? EdgeKind::indirect_call
+                                                                               : EdgeKind::indirect_jump};
+    }
+    map_here(d.address, 0, true);
+    auto fail = [&](const std::string& why) -> Expected<void> {
+        ++module_.counters.unsupported;
+        batch_.warnings.push_back(where(module_, d.address) + ": cannot translate " +
+                                  ZydisMnemonicGetString(d.insn.mnemonic) + " (" + why + "); it raises SIGILL there instead");
+        return code_.emit(plain(ZYDIS_MNEMONIC_UD2));
+    };
+    // Build the lookup frame: [rsp] = target, the branch's native rsp after it = rsp + 136.
+    if (kind == BranchKind::indirect_jump) {
+        auto push = push_of_operand(d, lookup_red_zone);
+        if (!push) return fail(push.error().message);
+        if (auto ok = code_.emit(lea_rsp(-lookup_red_zone)); !ok) return ok;
+        map_here(d.address, lookup_red_zone, true);
+        if (auto ok = code_.emit(*push); !ok) return ok;
+    } else if (kind == BranchKind::indirect_call) {
+        auto push = push_of_operand(d, 8);
+        if (!push) return fail(push.error().message);
+        auto slot = module_.cache.literal(process_.memory(), d.next());
+        if (!slot) return std::unexpected(std::move(slot.error()));
+        if (auto ok = code_.emit(push_rip(*slot)); !ok) return ok;
+        map_here(d.address, 8, true);
+        if (auto ok = code_.emit(*push); !ok) return ok;
+        map_here(d.address, 0, false);
+        if (auto ok = code_.emit(lea_rsp(-(lookup_red_zone - 8))); !ok) return ok;
+        if (auto ok = code_.emit(push_memory(rsp, ZYDIS_REGISTER_NONE, 0, lookup_red_zone - 8)); !ok) return ok;
+        batch_.return_sites.push_back(d.next());
+        enqueue(d.next());
+    } else {
+        std::int32_t pop = 0;
+        if (d.operands[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) pop = static_cast<std::int32_t>(d.operands[0].imm.value.u);
+        if (pop > lookup_red_zone - 8) return fail("ret with a large immediate");
+        std::int32_t down = pop - (lookup_red_zone - 8);
+        if (auto ok = code_.emit(lea_rsp(down)); !ok) return ok;
+        map_here(d.address, 0, false);
+        if (auto ok = code_.emit(push_memory(rsp, ZYDIS_REGISTER_NONE, 0, -down)); !ok) return ok;
+    }
+    map_here(d.address, 0, false);
+    if (site != 0)
+        if (auto ok = code_.emit(mov_word_rsp(6, site)); !ok) return ok;
+    return code_.emit(jmp_to(module_.lookup.entry));
+}
+
+Expected<std::uint64_t> BlockTranslator::edge_stub(const EdgeInfo& edge, std::uint64_t destination) {
+    code_.clear(module_.cache.code_end());
+    pcs_.clear();
+    std::uint64_t start = code_.pc();
+    map_here(edge.target, 0, true);
+    if (auto ok = emit_edge(edge, module_.contains_code(edge.target) ? flags_live_at(edge.target) : true); !ok)
+        return std::unexpected(std::move(ok.error()));
+    if (!code_.emit(x86_64::jmp_to(destination))) {
+        auto slot = module_.cache.literal(process_.memory(), destination);
+        if (!slot) return std::unexpected(std::move(slot.error()));
+        if (auto ok = code_.emit(x86_64::jmp_indirect_rip(*slot)); !ok) return std::unexpected(std::move(ok.error()));
+    }
+    if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
+    for (const PcMapEntry& e : pcs_) module_.map.add_pc(e);
+    return start;
+}
+
+} // namespace instrument::engine

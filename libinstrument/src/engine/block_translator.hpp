@@ -1,0 +1,84 @@
+// Translation of original code into a module's cache, a batch at a time: each block is decoded,
+// handed to the client, its instructions relocated and its end turned into linked branches or a
+// jump to the indirect lookup. Direct branch targets in the module are translated in the same
+// batch, so every direct link is made before the code is written: live code is never patched.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/translated_module.hpp"
+#include "instrument/block_emitter.hpp"
+#include "instrument/target_process.hpp"
+#include "x86_64/decoded_instruction.hpp"
+#include "x86_64/encoder.hpp"
+
+namespace instrument::engine {
+
+// The client side of translation (the Instrumenter's hooks).
+class TranslationClient {
+public:
+    virtual ~TranslationClient() = default;
+    virtual void instrument_block(BlockEmitter&, const BlockInfo&) = 0;
+    virtual void instrument_edge(BlockEmitter&, const EdgeInfo&) = 0;
+    virtual void instrument_instruction(BlockEmitter&, const InstructionInfo&) = 0;
+    virtual bool wants_instructions() const = 0;
+    virtual bool wants_edges() const = 0;
+};
+
+struct TranslatedBatch {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> blocks; // original -> cache
+    std::vector<std::uint64_t> return_sites; // originals that translated calls return to
+    std::vector<std::string> warnings;
+};
+
+class BlockTranslator {
+public:
+    BlockTranslator(TranslatedModule& module, TargetProcess& process, TranslationClient& client);
+
+    // Translates `seeds` (original addresses in the module) and every block they reach by direct
+    // branches that has no translation yet; writes the code to the cache.
+    procscope::Expected<TranslatedBatch> translate(std::span<const std::uint64_t> seeds);
+
+    // Code for an indirect edge (site -> target): the client's edge code, then a jump to
+    // `destination` (a translation or a native address). Returns where it starts.
+    procscope::Expected<std::uint64_t> edge_stub(const EdgeInfo& edge, std::uint64_t destination);
+
+private:
+    struct Fixup {
+        std::uint64_t at = 0;      // cache address of the branch
+        std::uint8_t length = 0;
+        ZydisMnemonic mnemonic = ZYDIS_MNEMONIC_JMP;
+        std::uint64_t target = 0;  // original address in the module
+    };
+    procscope::Expected<void> translate_block(std::uint64_t address);
+    std::vector<x86_64::DecodedInstruction> decode_block(std::uint64_t address, x86_64::BranchKind& end,
+                                                         bool& undecodable);
+    procscope::Expected<void> relocate(const x86_64::DecodedInstruction& d);
+    procscope::Expected<void> emit_end(const x86_64::DecodedInstruction& d, x86_64::BranchKind kind,
+                                       std::uint64_t block, bool flags_live_after);
+    procscope::Expected<void> emit_indirect(const x86_64::DecodedInstruction& d, x86_64::BranchKind kind,
+                                            std::uint64_t block);
+    // jmp to the translation of `target` if it is module code (translated in this batch), else
+    // to `target` natively.
+    procscope::Expected<void> emit_jump(std::uint64_t target, ZydisMnemonic mnemonic = ZYDIS_MNEMONIC_JMP);
+    procscope::Expected<void> emit_edge(const EdgeInfo& edge, bool flags_live);
+    bool flags_live_at(std::uint64_t address) const;
+    void enqueue(std::uint64_t address);
+    void map_here(std::uint64_t original, std::int32_t rsp_adjust, bool exact);
+
+    TranslatedModule& module_;
+    TargetProcess& process_;
+    TranslationClient& client_;
+    x86_64::InstructionDecoder decoder_;
+    x86_64::CodeBuffer code_;
+    std::vector<std::uint64_t> worklist_;
+    std::unordered_map<std::uint64_t, std::uint64_t> batch_blocks_;
+    std::vector<Fixup> fixups_;
+    std::vector<PcMapEntry> pcs_;
+    TranslatedBatch batch_;
+};
+
+} // namespace instrument::engine

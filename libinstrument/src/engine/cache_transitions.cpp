@@ -1,0 +1,252 @@
+// Every transfer between native and translated code, in one place:
+// - into the cache from native code: the original code of an instrumented module is all int3
+//   except a `jmp rel32` at each block start that has a translation (an entry jump). Native code
+//   that reaches a block start takes its jump; anything else stops once at an int3, is
+//   translated, and gets its own jump when 5 bytes fit before the next possible entry;
+// - indirect branches: the lookup routine, and its miss (one stop per new key);
+// - out of the cache by a fault: the pc is mapped back to the original instruction;
+// - out of the cache for good: detach and unfollowed fork children.
+#include <csignal>
+#include <cstring>
+
+#include "procscope/hex.hpp"
+#include "engine/engine.hpp"
+
+namespace instrument::engine {
+
+using procscope::ErrorCode;
+using procscope::Expected;
+
+namespace {
+constexpr int si_kernel = 0x80;                                   // si_code of an int3 trap
+constexpr std::uint64_t key_address_mask = (std::uint64_t{1} << 48) - 1;
+constexpr std::uint8_t int3 = 0xcc;
+constexpr std::uint8_t jmp_rel32 = 0xe9;
+constexpr int max_steps_out = 512;
+
+Expected<void> write_u64(TargetProcess& process, std::uint64_t address, std::uint64_t value) {
+    std::byte raw[8];
+    std::memcpy(raw, &value, 8);
+    return process.memory().write(address, raw);
+}
+} // namespace
+
+bool Engine::can_patch_entry(const TranslatedModule& m, std::uint64_t address) const {
+    const CodeRange* r = m.range_of(address);
+    if (!r || address + 5 > r->end) return false;
+    for (std::uint64_t k = 1; k < 5; ++k)
+        if (m.possible_entries.contains(address + k)) return false;
+    return true;
+}
+
+Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModule& m,
+                                         std::span<const std::pair<std::uint64_t, std::uint64_t>> blocks,
+                                         bool whole_ranges) {
+    if (whole_ranges)
+        for (CodeRange& r : m.code) std::fill(r.current.begin(), r.current.end(), int3);
+    for (const auto& [original, cache] : blocks) m.possible_entries.insert(original);
+    struct Span {
+        std::uint64_t low = ~std::uint64_t{0}, high = 0;
+    };
+    std::vector<Span> changed(m.code.size());
+    std::vector<std::uint64_t> jumps;
+    for (const auto& [original, cache] : blocks) {
+        if (m.patched_entries.contains(original)) continue;
+        std::int64_t rel = static_cast<std::int64_t>(cache) - static_cast<std::int64_t>(original + 5);
+        if (!can_patch_entry(m, original) || rel != static_cast<std::int32_t>(rel)) {
+            ++m.counters.unpatchable_entries;
+            continue;
+        }
+        CodeRange* r = m.range_of(original);
+        std::size_t at = static_cast<std::size_t>(original - r->start);
+        std::int32_t rel32 = static_cast<std::int32_t>(rel);
+        std::memcpy(&r->current[at + 1], &rel32, 4);
+        Span& s = changed[static_cast<std::size_t>(r - m.code.data())];
+        s.low = std::min(s.low, original);
+        s.high = std::max(s.high, original + 5);
+        jumps.push_back(original);
+        m.patched_entries.insert(original);
+        ++m.counters.entry_patches;
+    }
+    auto write_spans = [&]() -> Expected<void> {
+        for (std::size_t i = 0; i < m.code.size(); ++i) {
+            CodeRange& r = m.code[i];
+            std::uint64_t low = whole_ranges ? r.start : changed[i].low;
+            std::uint64_t high = whole_ranges ? r.end : changed[i].high;
+            if (low >= high) continue;
+            auto bytes = std::span<const std::uint8_t>(r.current).subspan(static_cast<std::size_t>(low - r.start),
+                                                                          static_cast<std::size_t>(high - low));
+            if (auto ok = process.memory().write(low, std::as_bytes(bytes)); !ok) return ok;
+        }
+        return {};
+    };
+    // Displacements first with int3 still in front of them, then the opcodes: a thread running
+    // there meanwhile meets either an int3 or a whole jump.
+    if (auto ok = write_spans(); !ok) return ok;
+    for (std::uint64_t original : jumps) {
+        CodeRange* r = m.range_of(original);
+        r->current[static_cast<std::size_t>(original - r->start)] = jmp_rel32;
+    }
+    if (jumps.empty()) return {};
+    return write_spans();
+}
+
+Expected<void> Engine::publish(TargetProcess& process, ProcessState& state, TranslatedModule&,
+                               const TranslatedBatch& batch) {
+    // Every translated block can be reached by an indirect branch (function pointers, returns).
+    return state.table.insert_many(process, batch.blocks);
+}
+
+Expected<std::uint64_t> Engine::translation_for(TargetProcess& process, ProcessState& state, TranslatedModule& m,
+                                                std::uint64_t address) {
+    if (auto done = m.map.translation_of(address)) return *done;
+    std::uint64_t seed[] = {address};
+    BlockTranslator translator(m, process, *this);
+    auto batch = translator.translate(seed);
+    if (!batch) return std::unexpected(std::move(batch.error()));
+    for (const std::string& w : batch->warnings) warn(process, w);
+    if (auto ok = publish(process, state, m, *batch); !ok) return std::unexpected(std::move(ok.error()));
+    if (auto ok = write_entry_jumps(process, m, batch->blocks, false); !ok) return std::unexpected(std::move(ok.error()));
+    auto done = m.map.translation_of(address);
+    if (!done) return procscope::make_error(ErrorCode::unsupported, "no translation of " + procscope::to_hex(address));
+    return *done;
+}
+
+Expected<void> Engine::restore_original_code(TargetProcess& process, const TranslatedModule& m) {
+    for (const CodeRange& r : m.code)
+        if (auto ok = process.memory().write(r.start, std::as_bytes(std::span(r.original))); !ok) return ok;
+    return {};
+}
+
+void Engine::leave_native(TargetProcess& process, TranslatedModule& m, const std::string& why) {
+    if (m.native) return;
+    m.native = true;
+    m.problem = why;
+    warn(process, m.module.name + " at " + procscope::to_hex(m.module.base) + " runs natively from now on: " + why);
+    if (auto ok = restore_original_code(process, m); !ok) warn(process, m.module.name + ": " + ok.error().message);
+    for (CodeRange& r : m.code) r.current = r.original;
+    update_report(m);
+}
+
+bool Engine::entry_trap(TargetProcess& process, ProcessState& state, TranslatedModule& m, std::uint64_t address) {
+    ++stops_.entries;
+    auto regs = process.registers(process.event_thread());
+    if (!regs) return false;
+    m.possible_entries.insert(address);
+    auto translated = translation_for(process, state, m, address);
+    if (!translated) {
+        leave_native(process, m, translated.error().message);
+        regs->rip = address;
+    } else {
+        regs->rip = *translated;
+    }
+    return static_cast<bool>(process.set_registers(process.event_thread(), *regs));
+}
+
+bool Engine::lookup_miss(TargetProcess& process, ProcessState& state, TranslatedModule& m) {
+    ++stops_.lookup_misses;
+    pid_t tid = process.event_thread();
+    auto regs = process.registers(tid);
+    if (!regs) return false;
+    std::uint64_t key_at = regs->rsp + x86_64::lookup_key_offset_at_miss;
+    auto key = process.memory().read<std::uint64_t>(key_at);
+    if (!key) return false;
+    std::uint64_t target = *key & key_address_mask;
+    auto site = static_cast<std::uint16_t>(*key >> 48);
+    std::uint64_t destination = target;
+    if (TranslatedModule* owner = state.module_with_code(target); owner && !owner->native) {
+        auto translated = translation_for(process, state, *owner, target);
+        if (translated) destination = *translated;
+        else leave_native(process, *owner, translated.error().message);
+    }
+    if (site != 0)
+        if (auto it = m.sites.find(site); it != m.sites.end()) {
+            EdgeInfo edge{&m.module, it->second.block, it->second.branch, target, it->second.kind};
+            BlockTranslator translator(m, process, *this);
+            auto stub = translator.edge_stub(edge, destination);
+            if (stub) destination = *stub;
+            else warn(process, m.module.name + ": edge code: " + stub.error().message);
+        }
+    if (auto ok = state.table.insert(process, *key, destination); !ok) warn(process, "indirect target table: " + ok.error().message);
+    if (!write_u64(process, key_at, destination)) return false;
+    regs->rip = m.lookup.tail;
+    return static_cast<bool>(process.set_registers(tid, *regs));
+}
+
+bool Engine::fault_stop(TargetProcess& process, ExceptionInfo& info) {
+    auto it = processes_.find(process.pid());
+    if (it == processes_.end() || it->second.modules.empty()) return false;
+    ProcessState& state = it->second;
+    if (info.signal == SIGTRAP && info.code == si_kernel && info.pc > 0) {
+        std::uint64_t at = info.pc - 1;
+        if (TranslatedModule* m = state.module_with_cache(at); m && at == m->lookup.miss) return lookup_miss(process, state, *m);
+        if (TranslatedModule* m = state.module_with_code(at); m && !m->native) {
+            const CodeRange* r = m->range_of(at);
+            if (r->current[static_cast<std::size_t>(at - r->start)] == int3) return entry_trap(process, state, *m, at);
+        }
+    }
+    // A fault in translated code: the program sees it at its own instruction.
+    TranslatedModule* m = state.module_with_cache(info.pc);
+    if (!m) return false;
+    auto location = m->map.locate(info.pc);
+    if (!location) return false;
+    auto regs = process.registers(info.tid);
+    if (!regs) return false;
+    ++stops_.faults;
+    regs->rip = location->original;
+    if (location->exact) regs->rsp += static_cast<std::uint64_t>(static_cast<std::int64_t>(location->rsp_adjust));
+    if (process.set_registers(info.tid, *regs)) info.pc = location->original;
+    return false;
+}
+
+void Engine::move_thread_out(TargetProcess& process, ProcessState& state, pid_t tid) {
+    for (int step = 0; step < max_steps_out; ++step) {
+        auto regs = process.registers(tid);
+        if (!regs) return;
+        TranslatedModule* m = state.module_with_cache(regs->rip);
+        if (!m) return;
+        auto location = m->map.locate(regs->rip);
+        if (location && location->exact) {
+            regs->rip = location->original;
+            regs->rsp += static_cast<std::uint64_t>(static_cast<std::int64_t>(location->rsp_adjust));
+            (void)process.set_registers(tid, *regs);
+            return;
+        }
+        if (regs->rip == m->lookup.miss) {
+            // About to stop for a new target: resolve it here, then step on from the tail.
+            std::uint64_t key_at = regs->rsp + x86_64::lookup_key_offset_at_miss;
+            auto key = process.memory().read<std::uint64_t>(key_at);
+            if (!key) return;
+            std::uint64_t target = *key & key_address_mask;
+            std::uint64_t destination = target;
+            if (const std::uint64_t* known = state.table.find(*key)) destination = *known;
+            if (!write_u64(process, key_at, destination)) return;
+            regs->rip = m->lookup.tail;
+            if (!process.set_registers(tid, *regs)) return;
+            continue;
+        }
+        // Glue between instructions (a lookup under way, a frame being built): step through it.
+        if (auto ok = process.single_step(tid); !ok) {
+            warn(process, "thread " + std::to_string(tid) + " could not leave the code cache: " + ok.error().message);
+            return;
+        }
+    }
+    warn(process, "thread " + std::to_string(tid) + " is still in the code cache after " + std::to_string(max_steps_out) +
+                      " steps");
+}
+
+void Engine::detach(TargetProcess& process, const TargetProcess* forked_from) {
+    pid_t owner = forked_from ? forked_from->pid() : process.pid();
+    auto it = processes_.find(owner);
+    if (it == processes_.end()) return;
+    ProcessState& state = it->second;
+    for (pid_t tid : process.threads()) move_thread_out(process, state, tid);
+    for (const auto& m : state.modules) {
+        if (auto ok = restore_original_code(process, *m); !ok) warn(process, m->module.name + ": " + ok.error().message);
+        (void)process.deallocate(m->cache.base(), m->cache.capacity());
+        (void)process.deallocate(m->data.base(), m->data.capacity());
+    }
+    if (!forked_from) processes_.erase(it);
+}
+
+} // namespace instrument::engine

@@ -1,0 +1,294 @@
+#include "procscope/hex.hpp"
+#include "engine/engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "instrument/block_finder.hpp"
+#include "x86_64/encoder.hpp"
+
+namespace instrument::engine {
+
+using procscope::ErrorCode;
+using procscope::Expected;
+
+namespace {
+constexpr std::uint64_t shf_execinstr = 0x4;
+constexpr std::uint32_t sht_progbits = 1;
+constexpr std::uint32_t pt_load = 1;
+constexpr std::uint32_t pf_x = 1;
+constexpr std::size_t mib = std::size_t{1} << 20;
+
+// The module's executable sections (else its executable segments), in runtime addresses.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> code_extents(const ModuleImage& image, const Module& module) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    for (const objfile::ElfSection& s : image.elf().sections())
+        if ((s.flags & shf_execinstr) && s.type == sht_progbits && s.size > 0)
+            out.emplace_back(s.addr + module.load_bias, s.addr + s.size + module.load_bias);
+    if (out.empty())
+        for (const objfile::ElfProgramHeader& p : image.elf().program_headers())
+            if (p.type == pt_load && (p.flags & pf_x) && p.filesz > 0)
+                out.emplace_back(p.vaddr + module.load_bias, p.vaddr + p.filesz + module.load_bias);
+    std::ranges::sort(out);
+    return out;
+}
+} // namespace
+
+TranslatedModule* ProcessState::module_with_code(std::uint64_t address) noexcept {
+    for (auto& m : modules)
+        if (m->contains_code(address)) return m.get();
+    return nullptr;
+}
+TranslatedModule* ProcessState::module_with_cache(std::uint64_t address) noexcept {
+    for (auto& m : modules)
+        if (m->cache.contains(address)) return m.get();
+    return nullptr;
+}
+TranslatedModule* ProcessState::module_by_id(std::uint32_t id) noexcept {
+    for (auto& m : modules)
+        if (m->module.id == id) return m.get();
+    return nullptr;
+}
+
+Engine::Engine(Instrumenter& client) : client_(client), block_cache_(client.instrumenter_options().block_cache_directory) {}
+
+void Engine::warn(TargetProcess& process, const std::string& message) { client_.OnWarning(process, message); }
+
+bool Engine::wanted(const Module& module) const {
+    if (module.is_vdso) return false;
+    const auto& names = client_.instrumenter_options().modules;
+    if (names.empty()) return module.is_main && module.path == default_module_;
+    for (const std::string& name : names)
+        if (module.name == name || module.path == name) return true;
+    return false;
+}
+
+void Engine::process_created(TargetProcess& process) {
+    if (pid_t parent = process.forked_from()) {
+        // The child has the parent's memory: the same caches, table and patched code.
+        auto it = processes_.find(parent);
+        if (it == processes_.end()) return;
+        ProcessState copy;
+        copy.table = it->second.table.copy_for_child();
+        for (const auto& m : it->second.modules) copy.modules.push_back(std::make_unique<TranslatedModule>(*m));
+        processes_[process.pid()] = std::move(copy);
+        return;
+    }
+    processes_[process.pid()] = ProcessState{}; // launched, attached, or a new image after exec
+}
+
+void Engine::entry_reached(TargetProcess& process) {
+    for (const Module& module : process.modules())
+        if (wanted(module)) instrument(process, module);
+}
+
+void Engine::module_loaded(TargetProcess& process, const Module& module) {
+    if (module.is_main && process.is_main() && default_module_.empty()) default_module_ = module.path;
+    seen_.insert(module.name);
+    seen_.insert(module.path);
+    if (!wanted(module)) return;
+    if (client_.instrumenter_options().instrument_modules_on_load || process.entry_reached()) instrument(process, module);
+}
+
+void Engine::module_unloaded(TargetProcess& process, const Module& module) {
+    auto it = processes_.find(process.pid());
+    if (it == processes_.end()) return;
+    ProcessState& state = it->second;
+    TranslatedModule* m = state.module_by_id(module.id);
+    if (!m) return;
+    // Its code is gone (the loader unmapped it); the cache and every table entry into either
+    // go too, so a module loaded at the same place later starts afresh.
+    (void)state.table.erase_range(process, m->module.base, m->module.end);
+    (void)state.table.erase_range(process, m->cache.base(), m->cache.base() + m->cache.capacity());
+    state.table.forget_slots(m->slots);
+    if (auto ok = m->cache.release(process); !ok) warn(process, module.name + ": " + ok.error().message);
+    if (auto ok = m->data.release(process); !ok) warn(process, module.name + ": " + ok.error().message);
+    client_.OnModuleUninstrumented(process, module);
+    std::erase_if(state.modules, [&](const auto& p) { return p.get() == m; });
+}
+
+Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& process, const Module& module,
+                                                             InstrumentedModuleReport& report) {
+    auto image = process.image(module);
+    if (!image) return std::unexpected(std::move(image.error()));
+    auto m = std::make_unique<TranslatedModule>();
+    m->module = module;
+    m->image = *image;
+    std::size_t code_bytes = 0;
+    for (auto [start, end] : code_extents(**image, module)) {
+        CodeRange range;
+        range.start = start;
+        range.end = end;
+        std::vector<std::byte> bytes(static_cast<std::size_t>(end - start));
+        if (auto ok = process.memory().read_exact(start, bytes); !ok) return std::unexpected(std::move(ok.error()));
+        range.original.resize(bytes.size());
+        std::memcpy(range.original.data(), bytes.data(), bytes.size());
+        range.current = range.original;
+        code_bytes += bytes.size();
+        m->code.push_back(std::move(range));
+    }
+    if (m->code.empty()) return procscope::make_error(ErrorCode::not_found, module.name + ": no executable code");
+
+    std::optional<BlockList> blocks = block_cache_.load(**image);
+    report.blocks_from_cache = blocks.has_value();
+    if (!blocks) {
+        auto found = BlockFinder::find((*image)->elf());
+        if (!found) return std::unexpected(std::move(found.error()));
+        (void)block_cache_.store(**image, *found); // a cache that cannot be written costs time only
+        blocks = std::move(*found);
+    }
+    m->known_starts.reserve(blocks->size());
+    for (std::uint64_t vaddr : blocks->starts)
+        if (m->contains_code(vaddr + module.load_bias)) m->known_starts.push_back(vaddr + module.load_bias);
+    m->counters.blocks_known = m->known_starts.size();
+    m->possible_entries.insert(m->known_starts.begin(), m->known_starts.end());
+
+    const auto& options = client_.instrumenter_options();
+    std::size_t capacity = std::min(options.max_cache_bytes, code_bytes * 12 + 4 * mib);
+    auto cache = CodeCache::reserve(process, module.base, capacity);
+    if (!cache) return std::unexpected(Error{cache.error().code, module.name + ": no room for a code cache within 2 GiB: " +
+                                                                    cache.error().message});
+    m->cache = std::move(*cache);
+    auto data = DataArena::reserve(process, m->cache.base(), std::max<std::size_t>(4 * mib, m->known_starts.size() * 8 + mib),
+                                   m->cache.code_end());
+    if (!data) {
+        (void)m->cache.release(process);
+        return std::unexpected(Error{data.error().code, module.name + ": no room for client data: " + data.error().message});
+    }
+    m->data = std::move(*data);
+    if (m->data.local_owner()) client_data_.push_back(m->data.local_owner());
+    return m;
+}
+
+void Engine::instrument(TargetProcess& process, const Module& module) {
+    ProcessState& state = processes_[process.pid()];
+    if (state.module_by_id(module.id)) return;
+    if (module.is_interpreter) {
+        warn(process, module.name + ": the dynamic loader is not instrumented (the debugger's module events run there)");
+        return;
+    }
+    InstrumentedModuleReport report;
+    report.name = module.name;
+    report.path = module.path;
+    report.base = module.base;
+    auto began = std::chrono::steady_clock::now();
+    auto prepared = prepare(process, module, report);
+    if (!prepared) {
+        report.problem = prepared.error().message;
+        reports_.push_back(report);
+        warn(process, module.name + " at " + procscope::to_hex(module.base) + " runs natively: " + report.problem);
+        return;
+    }
+    TranslatedModule& m = **prepared;
+    auto fail = [&](const std::string& why) {
+        (void)m.cache.release(process);
+        (void)m.data.release(process);
+        report.problem = why;
+        reports_.push_back(report);
+        warn(process, module.name + " at " + procscope::to_hex(module.base) + " runs natively: " + why);
+    };
+    // The lookup routine and its two table slots open the cache.
+    auto base_slot = m.cache.slot(process.memory(), 0);
+    auto mask_slot = base_slot ? m.cache.slot(process.memory(), 0) : base_slot;
+    if (!mask_slot) return fail(mask_slot.error().message);
+    m.slots = {*base_slot, *mask_slot};
+    x86_64::CodeBuffer stub(m.cache.code_end());
+    auto lookup = x86_64::emit_lookup_stub(stub, m.slots);
+    if (!lookup) return fail(lookup.error().message);
+    if (auto ok = m.cache.append(process.memory(), stub.bytes()); !ok) return fail(ok.error().message);
+    m.lookup = *lookup;
+    if (auto ok = state.table.attach_slots(process, m.slots); !ok) return fail(ok.error().message);
+
+    TranslatedBatch batch;
+    if (client_.instrumenter_options().translate_ahead) {
+        BlockTranslator translator(m, process, *this);
+        auto done = translator.translate(m.known_starts);
+        if (!done) {
+            state.table.forget_slots(m.slots);
+            return fail(done.error().message);
+        }
+        batch = std::move(*done);
+    }
+    state.modules.push_back(std::move(*prepared));
+    if (auto ok = publish(process, state, m, batch); !ok) {
+        warn(process, module.name + ": " + ok.error().message);
+        leave_native(process, m, ok.error().message);
+    }
+    // From here on the original code never runs: int3 everywhere but at the entry jumps.
+    if (auto ok = write_entry_jumps(process, m, batch.blocks, true); !ok) {
+        leave_native(process, m, ok.error().message);
+    }
+    m.counters.translation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+    for (const std::string& w : batch.warnings) warn(process, w);
+    update_report(m);
+    client_.OnModuleInstrumented(process, module);
+}
+
+void Engine::update_report(const TranslatedModule& m) {
+    auto it = std::ranges::find_if(reports_, [&](const InstrumentedModuleReport& r) { return r.path == m.module.path; });
+    if (it == reports_.end()) {
+        reports_.emplace_back();
+        it = reports_.end() - 1;
+        it->name = m.module.name;
+        it->path = m.module.path;
+        it->base = m.module.base;
+    }
+    it->blocks_known = m.counters.blocks_known;
+    it->blocks_translated = m.counters.blocks_translated;
+    it->entry_patches = m.counters.entry_patches;
+    it->unpatchable_entries = m.counters.unpatchable_entries;
+    it->unsupported_instructions = m.counters.unsupported;
+    it->cache_bytes = m.cache.bytes_used();
+    it->data_bytes = m.data.used();
+    it->translation_ms = m.counters.translation_ms;
+}
+
+std::vector<InstrumentedModuleReport> Engine::reports() const {
+    std::vector<InstrumentedModuleReport> out = reports_;
+    // Refresh from the live state (translations made at run time).
+    for (const auto& [pid, state] : processes_)
+        for (const auto& m : state.modules)
+            for (InstrumentedModuleReport& r : out)
+                if (r.path == m->module.path) {
+                    r.blocks_translated = std::max(r.blocks_translated, m->counters.blocks_translated);
+                    r.entry_patches = std::max(r.entry_patches, m->counters.entry_patches);
+                    r.unpatchable_entries = std::max(r.unpatchable_entries, m->counters.unpatchable_entries);
+                    r.cache_bytes = std::max(r.cache_bytes, m->cache.bytes_used());
+                    r.data_bytes = std::max(r.data_bytes, m->data.used());
+                    r.translation_ms = std::max(r.translation_ms, m->counters.translation_ms);
+                    if (r.problem.empty() && !m->problem.empty()) r.problem = m->problem;
+                }
+    return out;
+}
+
+std::vector<std::string> Engine::never_loaded() const {
+    std::vector<std::string> out;
+    for (const std::string& name : client_.instrumenter_options().modules)
+        if (!seen_.contains(name)) out.push_back(name);
+    return out;
+}
+
+std::size_t Engine::indirect_targets() const noexcept {
+    std::size_t total = 0;
+    for (const auto& [pid, state] : processes_) total = std::max(total, state.table.size());
+    return total;
+}
+
+Expected<void> Engine::remove_code(TargetProcess& process, std::span<const EmittedCode> code) {
+    std::vector<std::uint8_t> nops;
+    for (const EmittedCode& c : code) {
+        nops.assign(c.size, 0x90);
+        if (!ZYAN_SUCCESS(ZydisEncoderNopFill(nops.data(), nops.size())))
+            return procscope::make_error(ErrorCode::unsupported, "nop fill");
+        if (auto ok = process.memory().write(c.address, std::as_bytes(std::span(nops))); !ok) return ok;
+    }
+    return {};
+}
+
+void Engine::instrument_block(BlockEmitter& e, const BlockInfo& b) { client_.InstrumentBasicBlock(e, b); }
+void Engine::instrument_edge(BlockEmitter& e, const EdgeInfo& edge) { client_.InstrumentEdge(e, edge); }
+void Engine::instrument_instruction(BlockEmitter& e, const InstructionInfo& i) { client_.InstrumentInstruction(e, i); }
+bool Engine::wants_instructions() const { return client_.instrumenter_options().instrument_instructions; }
+bool Engine::wants_edges() const { return client_.instrumenter_options().edges; }
+
+} // namespace instrument::engine

@@ -1,0 +1,90 @@
+// The engine behind Instrumenter: per traced process, the translated modules and the indirect
+// target table. Files: engine.cpp (modules: instrument, uninstrument, processes appearing),
+// cache_transitions.cpp (every native <-> translated transfer: entry jumps, the int3 fill,
+// lookup misses, faults, detach).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/block_translator.hpp"
+#include "engine/indirect_targets.hpp"
+#include "engine/translated_module.hpp"
+#include "instrument/block_cache.hpp"
+#include "instrument/instrumenter.hpp"
+
+namespace instrument::engine {
+
+struct ProcessState {
+    std::vector<std::unique_ptr<TranslatedModule>> modules;
+    IndirectTargets table;
+
+    TranslatedModule* module_with_code(std::uint64_t address) noexcept;
+    TranslatedModule* module_with_cache(std::uint64_t address) noexcept;
+    TranslatedModule* module_by_id(std::uint32_t id) noexcept;
+};
+
+class Engine final : public TranslationClient {
+public:
+    explicit Engine(Instrumenter& client);
+
+    // engine.cpp
+    void process_created(TargetProcess& process);
+    void entry_reached(TargetProcess& process);
+    void module_loaded(TargetProcess& process, const Module& module);
+    void module_unloaded(TargetProcess& process, const Module& module);
+    std::vector<InstrumentedModuleReport> reports() const;
+    std::vector<std::string> never_loaded() const;
+    std::size_t indirect_targets() const noexcept;
+    const EngineStops& stops() const noexcept { return stops_; }
+    procscope::Expected<void> remove_code(TargetProcess& process, std::span<const EmittedCode> code);
+
+    // cache_transitions.cpp
+    bool fault_stop(TargetProcess& process, ExceptionInfo& info);
+    void detach(TargetProcess& process, const TargetProcess* forked_from);
+
+    // TranslationClient: the Instrumenter's hooks.
+    void instrument_block(BlockEmitter& e, const BlockInfo& b) override;
+    void instrument_edge(BlockEmitter& e, const EdgeInfo& edge) override;
+    void instrument_instruction(BlockEmitter& e, const InstructionInfo& i) override;
+    bool wants_instructions() const override;
+    bool wants_edges() const override;
+
+private:
+    bool wanted(const Module& module) const;
+    void instrument(TargetProcess& process, const Module& module);
+    procscope::Expected<std::unique_ptr<TranslatedModule>> prepare(TargetProcess& process, const Module& module,
+                                                                   InstrumentedModuleReport& report);
+    void warn(TargetProcess& process, const std::string& message);
+    void update_report(const TranslatedModule& module);
+
+    // cache_transitions.cpp
+    procscope::Expected<void> write_entry_jumps(TargetProcess& process, TranslatedModule& module,
+                                                std::span<const std::pair<std::uint64_t, std::uint64_t>> blocks,
+                                                bool whole_ranges);
+    bool can_patch_entry(const TranslatedModule& module, std::uint64_t address) const;
+    procscope::Expected<std::uint64_t> translation_for(TargetProcess& process, ProcessState& state,
+                                                       TranslatedModule& module, std::uint64_t address);
+    procscope::Expected<void> publish(TargetProcess& process, ProcessState& state, TranslatedModule& module,
+                                      const TranslatedBatch& batch);
+    bool entry_trap(TargetProcess& process, ProcessState& state, TranslatedModule& module, std::uint64_t address);
+    bool lookup_miss(TargetProcess& process, ProcessState& state, TranslatedModule& module);
+    void leave_native(TargetProcess& process, TranslatedModule& module, const std::string& why);
+    procscope::Expected<void> restore_original_code(TargetProcess& process, const TranslatedModule& module);
+    void move_thread_out(TargetProcess& process, ProcessState& state, pid_t tid);
+
+    Instrumenter& client_;
+    BlockCache block_cache_;
+    std::unordered_map<pid_t, ProcessState> processes_;
+    std::unordered_set<std::string> seen_; // names and paths of every module loaded
+    std::string default_module_;
+    std::vector<InstrumentedModuleReport> reports_;
+    EngineStops stops_;
+    // Client data stays readable after its module or process is gone.
+    std::vector<std::shared_ptr<std::uint8_t>> client_data_;
+};
+
+} // namespace instrument::engine

@@ -1,0 +1,89 @@
+// One instrumented module's engine state in one process: its original code, the code cache and
+// client data near it, the map between original and translated code, and how entries from
+// native code reach the cache.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "engine/block_map.hpp"
+#include "engine/code_cache.hpp"
+#include "instrument/block_emitter.hpp"
+#include "instrument/events.hpp"
+#include "instrument/module_image.hpp"
+#include "x86_64/indirect_lookup_stub.hpp"
+
+namespace instrument::engine {
+
+// An executable section of the module, with the bytes it held before the engine changed it.
+struct CodeRange {
+    std::uint64_t start = 0; // runtime addresses
+    std::uint64_t end = 0;
+    std::vector<std::uint8_t> original;
+    std::vector<std::uint8_t> current; // what the engine wrote there (int3 fill + entry jumps)
+};
+
+struct ModuleCounters {
+    std::size_t blocks_known = 0;      // BlockFinder's blocks (translated ahead of time)
+    std::size_t blocks_translated = 0; // translations made (ahead of time and at run time)
+    std::size_t entry_patches = 0;     // original block starts that jump to their translation
+    std::size_t unpatchable_entries = 0; // entries too close to another entry for a 5-byte jump
+    std::size_t unsupported = 0;       // instructions the translator could not move (left as ud2)
+    double translation_ms = 0;         // wall clock, ahead of time and at run time
+};
+
+// An indirect branch whose lookups are keyed by site (when the client tracks edges).
+struct IndirectSite {
+    std::uint64_t block = 0;
+    std::uint64_t branch = 0;
+    EdgeKind kind = EdgeKind::indirect_jump;
+};
+
+struct TranslatedModule {
+    Module module;
+    std::shared_ptr<const ModuleImage> image;
+    std::vector<CodeRange> code;
+    std::vector<std::uint64_t> known_starts; // runtime addresses of BlockFinder's blocks, sorted
+    // Addresses native code may enter at: a 5-byte jump may not cover one of them.
+    std::unordered_set<std::uint64_t> possible_entries;
+    std::unordered_set<std::uint64_t> patched_entries;
+    CodeCache cache;
+    DataArena data;
+    x86_64::LookupSlots slots;
+    x86_64::LookupStub lookup;
+    BlockMap map;
+    ModuleCounters counters;
+    bool native = false;  // the engine gave up on it: original code restored, runs natively
+    std::string problem;  // why, for the report
+    std::uint16_t next_site = 1; // tags of indirect branches, for indirect edges
+    std::unordered_map<std::uint16_t, IndirectSite> sites;
+
+    bool contains_code(std::uint64_t address) const noexcept { return range_of(address) != nullptr; }
+    const CodeRange* range_of(std::uint64_t address) const noexcept {
+        for (const CodeRange& r : code)
+            if (address >= r.start && address < r.end) return &r;
+        return nullptr;
+    }
+    CodeRange* range_of(std::uint64_t address) noexcept {
+        return const_cast<CodeRange*>(std::as_const(*this).range_of(address));
+    }
+    // The original bytes from `address` to the end of its range (empty outside the code).
+    std::span<const std::uint8_t> original_from(std::uint64_t address) const noexcept {
+        const CodeRange* r = range_of(address);
+        if (!r) return {};
+        return std::span<const std::uint8_t>(r->original).subspan(static_cast<std::size_t>(address - r->start));
+    }
+    bool is_known_start(std::uint64_t address) const noexcept {
+        return std::binary_search(known_starts.begin(), known_starts.end(), address);
+    }
+};
+
+} // namespace instrument::engine

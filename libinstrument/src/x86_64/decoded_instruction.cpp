@@ -1,0 +1,86 @@
+#include "x86_64/decoded_instruction.hpp"
+
+namespace instrument::x86_64 {
+
+InstructionDecoder::InstructionDecoder() {
+    ZydisDecoderInit(&decoder_, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+}
+
+std::optional<DecodedInstruction> InstructionDecoder::decode(std::span<const std::uint8_t> bytes,
+                                                             std::uint64_t address) const {
+    DecodedInstruction d;
+    d.address = address;
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes.data(), bytes.size(), &d.insn, d.operands)))
+        return std::nullopt;
+    d.bytes = bytes.first(d.insn.length);
+    return d;
+}
+
+BranchKind branch_kind(const DecodedInstruction& d) noexcept {
+    const ZydisDecodedInstruction& i = d.insn;
+    switch (i.mnemonic) {
+    case ZYDIS_MNEMONIC_JMP:
+        if (d.operands[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) return BranchKind::jump;
+        if (d.operands[0].type == ZYDIS_OPERAND_TYPE_POINTER || i.operand_width != 64 ||
+            (d.operands[0].type == ZYDIS_OPERAND_TYPE_MEMORY && d.operands[0].size != 64))
+            return BranchKind::unsupported;
+        return BranchKind::indirect_jump;
+    case ZYDIS_MNEMONIC_CALL:
+        if (d.operands[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) return BranchKind::call;
+        if (d.operands[0].type == ZYDIS_OPERAND_TYPE_POINTER ||
+            (d.operands[0].type == ZYDIS_OPERAND_TYPE_MEMORY && d.operands[0].size != 64))
+            return BranchKind::unsupported;
+        return BranchKind::indirect_call;
+    case ZYDIS_MNEMONIC_RET: return BranchKind::ret;
+    case ZYDIS_MNEMONIC_JRCXZ:
+    case ZYDIS_MNEMONIC_JECXZ:
+    case ZYDIS_MNEMONIC_JCXZ:
+    case ZYDIS_MNEMONIC_LOOP:
+    case ZYDIS_MNEMONIC_LOOPE:
+    case ZYDIS_MNEMONIC_LOOPNE: return BranchKind::counter;
+    case ZYDIS_MNEMONIC_UD0:
+    case ZYDIS_MNEMONIC_UD1:
+    case ZYDIS_MNEMONIC_UD2: return BranchKind::stop;
+    case ZYDIS_MNEMONIC_XBEGIN:
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_IRETQ:
+    case ZYDIS_MNEMONIC_SYSRET:
+    case ZYDIS_MNEMONIC_SYSEXIT: return BranchKind::unsupported;
+    default: break;
+    }
+    if (i.meta.category == ZYDIS_CATEGORY_COND_BR) return BranchKind::conditional;
+    if (i.meta.category == ZYDIS_CATEGORY_UNCOND_BR || i.meta.category == ZYDIS_CATEGORY_CALL ||
+        i.meta.category == ZYDIS_CATEGORY_RET)
+        return BranchKind::unsupported;
+    return BranchKind::none;
+}
+
+std::uint64_t branch_target(const DecodedInstruction& d) noexcept {
+    ZyanU64 target = 0;
+    ZydisCalcAbsoluteAddress(&d.insn, &d.operands[0], d.address, &target);
+    return target;
+}
+
+bool is_rip_relative(const DecodedInstruction& d) noexcept {
+    for (std::uint8_t k = 0; k < d.insn.operand_count_visible; ++k)
+        if (d.operands[k].type == ZYDIS_OPERAND_TYPE_MEMORY && d.operands[k].mem.base == ZYDIS_REGISTER_RIP) return true;
+    return false;
+}
+
+bool flags_live(std::span<const DecodedInstruction> instructions, BranchKind end) noexcept {
+    constexpr std::uint32_t status = ZYDIS_CPUFLAG_OF | ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_ZF | ZYDIS_CPUFLAG_AF |
+                                     ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_CF;
+    std::uint32_t written = 0;
+    for (const DecodedInstruction& d : instructions) {
+        if (!d.insn.cpu_flags) return true;
+        const ZydisAccessedFlags& f = *d.insn.cpu_flags;
+        if (f.tested & status & ~written) return true;
+        written |= (f.modified | f.set_0 | f.set_1 | f.undefined) & status;
+        if ((written & status) == status) return false;
+    }
+    // Calls and returns do not carry status flags by the ABI; anything else may read them.
+    return !(end == BranchKind::call || end == BranchKind::indirect_call || end == BranchKind::ret);
+}
+
+} // namespace instrument::x86_64
