@@ -1,5 +1,4 @@
-// Where each original block's translation is, and for every cache address the original
-// instruction it stands for: faults, signals and detach map cache pcs back with it.
+// For every cache address, the original instruction it stands for: faults, signals and detach map cache pcs back with it.
 #pragma once
 
 #include <cstdint>
@@ -27,27 +26,13 @@ struct OriginalLocation {
 
 class BlockMap {
 public:
-    std::optional<std::uint64_t> translation_of(std::uint64_t original) const noexcept {
-        auto it = blocks_.find(original);
-        if (it == blocks_.end()) return std::nullopt;
-        return it->second;
-    }
-    void add_block(std::uint64_t original, std::uint64_t cache) { blocks_[original] = cache; }
-    std::size_t block_count() const noexcept { return blocks_.size(); }
-    const std::unordered_map<std::uint64_t, std::uint64_t>& blocks() const noexcept { return blocks_; }
-
     // Entries are added in increasing cache order.
     void add_pc(const PcMapEntry& entry) { pcs_.push_back(entry); }
     // The original instruction for a cache pc (nullopt outside any translation).
     std::optional<OriginalLocation> locate(std::uint64_t cache_pc) const noexcept;
-
-    void clear() {
-        blocks_.clear();
-        pcs_.clear();
-    }
+    void clear() { pcs_.clear(); }
 
 private:
-    std::unordered_map<std::uint64_t, std::uint64_t> blocks_;
     std::vector<PcMapEntry> pcs_;
 };
 

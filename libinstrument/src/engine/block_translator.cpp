@@ -85,12 +85,17 @@ BlockTranslator::BlockTranslator(TranslatedModule& module, TargetProcess& proces
     : module_(module), process_(process), client_(client) {}
 
 void BlockTranslator::enqueue(std::uint64_t address) {
-    if (!module_.contains_code(address) || batch_blocks_.contains(address) || module_.map.translation_of(address)) return;
+    if (!module_.contains_code(address) || module_.translation_of(address)) return;
     worklist_.push_back(address);
 }
 
 void BlockTranslator::map_here(std::uint64_t original, std::int32_t rsp_adjust, bool exact) {
     pcs_.push_back(PcMapEntry{code_.pc(), original, rsp_adjust, exact});
+}
+
+void BlockTranslator::roll_back() {
+    for (const auto& [original, cache] : batch_blocks_) module_.set_translation(original, 0);
+    batch_blocks_.clear();
 }
 
 Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64_t> seeds) {
@@ -101,55 +106,55 @@ Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64
     fixups_.clear();
     pcs_.clear();
     batch_ = {};
+    auto failed = [&](Error error) -> Expected<TranslatedBatch> {
+        roll_back();
+        return std::unexpected(std::move(error));
+    };
+    // Translations are entered in the module's table as they are made (so branches between
+    // blocks of the batch link at once); a batch that fails takes them back.
     while (!worklist_.empty()) {
         std::uint64_t address = worklist_.back();
         worklist_.pop_back();
-        if (batch_blocks_.contains(address) || module_.map.translation_of(address) || !module_.contains_code(address))
-            continue;
-        if (auto ok = translate_block(address); !ok) return std::unexpected(std::move(ok.error()));
+        if (module_.translation_of(address) || !module_.contains_code(address)) continue;
+        if (auto ok = translate_block(address); !ok)
+            return failed(Error{ok.error().code, "block at " + where(module_, address) + ": " + ok.error().message});
         if (code_.size() > module_.cache.room())
-            return procscope::make_error(ErrorCode::unsupported, module_.module.name + ": code cache full (" +
-                                                                      std::to_string(module_.cache.capacity()) + " bytes)");
+            return failed(Error{ErrorCode::unsupported, module_.module.name + ": code cache full (" +
+                                                            std::to_string(module_.cache.capacity()) + " bytes)"});
     }
     for (const Fixup& f : fixups_) {
-        auto it = batch_blocks_.find(f.target);
-        std::uint64_t destination = it != batch_blocks_.end() ? it->second : module_.map.translation_of(f.target).value_or(0);
-        if (destination == 0)
-            return procscope::make_error(ErrorCode::unsupported, where(module_, f.target) + ": branch target not translated");
+        std::uint64_t destination = module_.translation_of(f.target).value_or(0);
+        if (destination == 0) return failed(Error{ErrorCode::unsupported, where(module_, f.target) + ": branch target not translated"});
         auto request = f.mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(destination) : x86_64::jcc_to(f.mnemonic, destination);
-        if (auto ok = code_.emit_at(f.at, f.length, request); !ok) return std::unexpected(std::move(ok.error()));
+        if (auto ok = code_.emit_at(f.at, f.length, request); !ok) return failed(std::move(ok.error()));
     }
-    if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
+    if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return failed(std::move(ok.error()));
     for (const PcMapEntry& e : pcs_) module_.map.add_pc(e);
-    for (const auto& [original, cache] : batch_blocks_) {
-        module_.map.add_block(original, cache);
-        batch_.blocks.emplace_back(original, cache);
-    }
+    batch_.blocks = batch_blocks_;
     module_.counters.blocks_translated += batch_blocks_.size();
     module_.counters.translation_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return std::move(batch_);
 }
 
-std::vector<DecodedInstruction> BlockTranslator::decode_block(std::uint64_t address, BranchKind& end, bool& undecodable) {
-    std::vector<DecodedInstruction> out;
+void BlockTranslator::decode_block(std::uint64_t address, BranchKind& end, bool& undecodable) {
+    instructions_.clear();
     end = BranchKind::none;
     undecodable = false;
-    for (std::uint64_t at = address; out.size() < max_block_instructions;) {
+    for (std::uint64_t at = address; instructions_.size() < max_block_instructions;) {
         if (at != address && module_.is_known_start(at)) break;
         auto bytes = module_.original_from(at);
         if (bytes.empty()) break;
-        auto d = decoder_.decode(bytes, at);
-        if (!d) {
+        DecodedInstruction& d = instructions_.emplace_back();
+        if (!decoder_.decode_into(d, bytes, at)) {
+            instructions_.pop_back();
             undecodable = true;
             break;
         }
-        out.push_back(*d);
-        end = x86_64::branch_kind(*d);
+        end = x86_64::branch_kind(d);
         if (end != BranchKind::none) break;
-        at = d->next();
+        at = d.next();
     }
-    return out;
 }
 
 bool BlockTranslator::flags_live_at(std::uint64_t address) const {
@@ -171,8 +176,10 @@ bool BlockTranslator::flags_live_at(std::uint64_t address) const {
 Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
     BranchKind end = BranchKind::none;
     bool undecodable = false;
-    std::vector<DecodedInstruction> instructions = decode_block(address, end, undecodable);
-    batch_blocks_[address] = code_.pc();
+    decode_block(address, end, undecodable);
+    const std::vector<DecodedInstruction>& instructions = instructions_;
+    batch_blocks_.emplace_back(address, code_.pc());
+    module_.set_translation(address, code_.pc());
     std::size_t body = instructions.size() - (end == BranchKind::none ? 0 : 1);
     if (instructions.empty()) body = 0;
 
@@ -237,9 +244,7 @@ Expected<void> BlockTranslator::relocate(const DecodedInstruction& d) {
 
 Expected<void> BlockTranslator::emit_jump(std::uint64_t target, ZydisMnemonic mnemonic) {
     if (module_.contains_code(target)) {
-        auto done = batch_blocks_.find(target);
-        std::optional<std::uint64_t> destination =
-            done != batch_blocks_.end() ? std::optional(done->second) : module_.map.translation_of(target);
+        std::optional<std::uint64_t> destination = module_.translation_of(target);
         if (destination)
             return code_.emit(mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(*destination) : x86_64::jcc_to(mnemonic, *destination));
         enqueue(target);
@@ -274,7 +279,16 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
     case BranchKind::conditional: {
         std::uint64_t target = x86_64::branch_target(d);
         map_here(d.address, 0, true);
-        bool separate = client_.wants_edges() || !module_.contains_code(target);
+        bool xbegin = d.insn.mnemonic == ZYDIS_MNEMONIC_XBEGIN;
+        bool separate = xbegin || client_.wants_edges() || !module_.contains_code(target);
+        // xbegin's abort address is a branch target; the encoder takes it from the decoding.
+        auto branch_to = [&](std::uint64_t to) {
+            if (!xbegin) return x86_64::jcc_to(d.insn.mnemonic, to);
+            ZydisEncoderRequest r;
+            ZydisEncoderDecodedInstructionToEncoderRequest(&d.insn, d.operands, d.insn.operand_count_visible, &r);
+            r.operands[0].imm.u = to;
+            return r;
+        };
         if (!separate) {
             if (auto ok = emit_jump(target, d.insn.mnemonic); !ok) return ok;
             map_here(next, 0, true);
@@ -282,14 +296,15 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         }
         // jcc taken; [fallthrough edge]; jmp next; taken: [taken edge]; jmp target
         std::uint64_t jcc_at = code_.pc();
-        if (auto ok = code_.emit(x86_64::jcc_to(d.insn.mnemonic, jcc_at)); !ok) return ok;
+        if (auto ok = code_.emit(branch_to(jcc_at + 0x100)); !ok) return ok;
+        std::size_t jcc_length = code_.pc() - jcc_at;
         map_here(next, 0, true);
         if (client_.wants_edges())
             if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, next, EdgeKind::fallthrough}, flags_live_at(next)); !ok)
                 return ok;
         if (auto ok = emit_jump(next); !ok) return ok;
         std::uint64_t taken = code_.pc();
-        if (auto ok = code_.emit_at(jcc_at, 6, x86_64::jcc_to(d.insn.mnemonic, taken)); !ok) return ok;
+        if (auto ok = code_.emit_at(jcc_at, jcc_length, branch_to(taken)); !ok) return ok;
         map_here(target, 0, true);
         if (client_.wants_edges())
             if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, target, EdgeKind::taken}, flags_live_at(target)); !ok)

@@ -54,8 +54,8 @@ private:
         std::uint64_t target = 0;  // original address in the module
     };
     procscope::Expected<void> translate_block(std::uint64_t address);
-    std::vector<x86_64::DecodedInstruction> decode_block(std::uint64_t address, x86_64::BranchKind& end,
-                                                         bool& undecodable);
+    void decode_block(std::uint64_t address, x86_64::BranchKind& end, bool& undecodable);
+    void roll_back();
     procscope::Expected<void> relocate(const x86_64::DecodedInstruction& d);
     procscope::Expected<void> emit_end(const x86_64::DecodedInstruction& d, x86_64::BranchKind kind,
                                        std::uint64_t block, bool flags_live_after);
@@ -75,7 +75,8 @@ private:
     x86_64::InstructionDecoder decoder_;
     x86_64::CodeBuffer code_;
     std::vector<std::uint64_t> worklist_;
-    std::unordered_map<std::uint64_t, std::uint64_t> batch_blocks_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> batch_blocks_; // original -> cache, this batch
+    std::vector<x86_64::DecodedInstruction> instructions_;               // the block being translated
     std::vector<Fixup> fixups_;
     std::vector<PcMapEntry> pcs_;
     TranslatedBatch batch_;

@@ -35,7 +35,7 @@ bool Engine::can_patch_entry(const TranslatedModule& m, std::uint64_t address) c
     const CodeRange* r = m.range_of(address);
     if (!r || address + 5 > r->end) return false;
     for (std::uint64_t k = 1; k < 5; ++k)
-        if (m.possible_entries.contains(address + k)) return false;
+        if (m.has_fact(address + k, fact_possible_entry)) return false;
     return true;
 }
 
@@ -44,14 +44,14 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
                                          bool whole_ranges) {
     if (whole_ranges)
         for (CodeRange& r : m.code) std::fill(r.current.begin(), r.current.end(), int3);
-    for (const auto& [original, cache] : blocks) m.possible_entries.insert(original);
+    for (const auto& [original, cache] : blocks) m.add_fact(original, fact_possible_entry);
     struct Span {
         std::uint64_t low = ~std::uint64_t{0}, high = 0;
     };
     std::vector<Span> changed(m.code.size());
     std::vector<std::uint64_t> jumps;
     for (const auto& [original, cache] : blocks) {
-        if (m.patched_entries.contains(original)) continue;
+        if (m.has_fact(original, fact_entry_jump)) continue;
         std::int64_t rel = static_cast<std::int64_t>(cache) - static_cast<std::int64_t>(original + 5);
         if (!can_patch_entry(m, original) || rel != static_cast<std::int32_t>(rel)) {
             ++m.counters.unpatchable_entries;
@@ -65,7 +65,7 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
         s.low = std::min(s.low, original);
         s.high = std::max(s.high, original + 5);
         jumps.push_back(original);
-        m.patched_entries.insert(original);
+        m.add_fact(original, fact_entry_jump);
         ++m.counters.entry_patches;
     }
     auto write_spans = [&]() -> Expected<void> {
@@ -99,7 +99,7 @@ Expected<void> Engine::publish(TargetProcess& process, ProcessState& state, Tran
 
 Expected<std::uint64_t> Engine::translation_for(TargetProcess& process, ProcessState& state, TranslatedModule& m,
                                                 std::uint64_t address) {
-    if (auto done = m.map.translation_of(address)) return *done;
+    if (auto done = m.translation_of(address)) return *done;
     std::uint64_t seed[] = {address};
     BlockTranslator translator(m, process, *this);
     auto batch = translator.translate(seed);
@@ -107,7 +107,7 @@ Expected<std::uint64_t> Engine::translation_for(TargetProcess& process, ProcessS
     for (const std::string& w : batch->warnings) warn(process, w);
     if (auto ok = publish(process, state, m, *batch); !ok) return std::unexpected(std::move(ok.error()));
     if (auto ok = write_entry_jumps(process, m, batch->blocks, false); !ok) return std::unexpected(std::move(ok.error()));
-    auto done = m.map.translation_of(address);
+    auto done = m.translation_of(address);
     if (!done) return procscope::make_error(ErrorCode::unsupported, "no translation of " + procscope::to_hex(address));
     return *done;
 }
@@ -132,7 +132,7 @@ bool Engine::entry_trap(TargetProcess& process, ProcessState& state, TranslatedM
     ++stops_.entries;
     auto regs = process.registers(process.event_thread());
     if (!regs) return false;
-    m.possible_entries.insert(address);
+    m.add_fact(address, fact_possible_entry);
     auto translated = translation_for(process, state, m, address);
     if (!translated) {
         leave_native(process, m, translated.error().message);

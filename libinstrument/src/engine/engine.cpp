@@ -124,6 +124,8 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
         range.original.resize(bytes.size());
         std::memcpy(range.original.data(), bytes.data(), bytes.size());
         range.current = range.original;
+        range.facts.assign(bytes.size(), 0);
+        range.translation.assign(bytes.size(), 0);
         code_bytes += bytes.size();
         m->code.push_back(std::move(range));
     }
@@ -141,7 +143,7 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
     for (std::uint64_t vaddr : blocks->starts)
         if (m->contains_code(vaddr + module.load_bias)) m->known_starts.push_back(vaddr + module.load_bias);
     m->counters.blocks_known = m->known_starts.size();
-    m->possible_entries.insert(m->known_starts.begin(), m->known_starts.end());
+    for (std::uint64_t start : m->known_starts) m->add_fact(start, fact_known_start | fact_possible_entry);
 
     const auto& options = client_.instrumenter_options();
     std::size_t capacity = std::min(options.max_cache_bytes, code_bytes * 12 + 4 * mib);

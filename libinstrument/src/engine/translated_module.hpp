@@ -29,7 +29,13 @@ struct CodeRange {
     std::uint64_t end = 0;
     std::vector<std::uint8_t> original;
     std::vector<std::uint8_t> current; // what the engine wrote there (int3 fill + entry jumps)
+    std::vector<std::uint8_t> facts;   // per byte: the fact_* bits below
+    std::vector<std::uint32_t> translation; // per byte: offset of its translation in the cache + 1, or 0
 };
+
+inline constexpr std::uint8_t fact_known_start = 1;    // BlockFinder found a block here
+inline constexpr std::uint8_t fact_possible_entry = 2; // native code may enter here
+inline constexpr std::uint8_t fact_entry_jump = 4;     // a jmp rel32 to the translation is written here
 
 struct ModuleCounters {
     std::size_t blocks_known = 0;      // BlockFinder's blocks (translated ahead of time)
@@ -52,9 +58,6 @@ struct TranslatedModule {
     std::shared_ptr<const ModuleImage> image;
     std::vector<CodeRange> code;
     std::vector<std::uint64_t> known_starts; // runtime addresses of BlockFinder's blocks, sorted
-    // Addresses native code may enter at: a 5-byte jump may not cover one of them.
-    std::unordered_set<std::uint64_t> possible_entries;
-    std::unordered_set<std::uint64_t> patched_entries;
     CodeCache cache;
     DataArena data;
     x86_64::LookupSlots slots;
@@ -81,8 +84,25 @@ struct TranslatedModule {
         if (!r) return {};
         return std::span<const std::uint8_t>(r->original).subspan(static_cast<std::size_t>(address - r->start));
     }
-    bool is_known_start(std::uint64_t address) const noexcept {
-        return std::binary_search(known_starts.begin(), known_starts.end(), address);
+    bool has_fact(std::uint64_t address, std::uint8_t fact) const noexcept {
+        const CodeRange* r = range_of(address);
+        return r && (r->facts[static_cast<std::size_t>(address - r->start)] & fact);
+    }
+    void add_fact(std::uint64_t address, std::uint8_t fact) noexcept {
+        if (CodeRange* r = range_of(address)) r->facts[static_cast<std::size_t>(address - r->start)] |= fact;
+    }
+    bool is_known_start(std::uint64_t address) const noexcept { return has_fact(address, fact_known_start); }
+    std::optional<std::uint64_t> translation_of(std::uint64_t address) const noexcept {
+        const CodeRange* r = range_of(address);
+        if (!r) return std::nullopt;
+        std::uint32_t t = r->translation[static_cast<std::size_t>(address - r->start)];
+        if (t == 0) return std::nullopt;
+        return cache.base() + t - 1;
+    }
+    void set_translation(std::uint64_t address, std::uint64_t cache_address) noexcept {
+        if (CodeRange* r = range_of(address))
+            r->translation[static_cast<std::size_t>(address - r->start)] =
+                cache_address == 0 ? 0 : static_cast<std::uint32_t>(cache_address - cache.base() + 1);
     }
 };
 

@@ -9,11 +9,24 @@ InstructionDecoder::InstructionDecoder() {
 std::optional<DecodedInstruction> InstructionDecoder::decode(std::span<const std::uint8_t> bytes,
                                                              std::uint64_t address) const {
     DecodedInstruction d;
-    d.address = address;
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes.data(), bytes.size(), &d.insn, d.operands)))
-        return std::nullopt;
-    d.bytes = bytes.first(d.insn.length);
+    if (!decode_into(d, bytes, address)) return std::nullopt;
     return d;
+}
+
+bool InstructionDecoder::decode_into(DecodedInstruction& d, std::span<const std::uint8_t> bytes,
+                                     std::uint64_t address) const {
+    d.address = address;
+    ZydisDecoderContext context;
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder_, &context, bytes.data(), bytes.size(), &d.insn))) return false;
+    d.bytes = bytes.first(d.insn.length);
+    bool needed = (d.insn.attributes & ZYDIS_ATTRIB_IS_RELATIVE) || d.insn.meta.category == ZYDIS_CATEGORY_CALL ||
+                  d.insn.meta.category == ZYDIS_CATEGORY_RET || d.insn.meta.category == ZYDIS_CATEGORY_COND_BR ||
+                  d.insn.meta.category == ZYDIS_CATEGORY_UNCOND_BR;
+    if (needed &&
+        !ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder_, &context, &d.insn, d.operands, d.insn.operand_count)))
+        return false;
+    if (!needed) d.operands[0].type = ZYDIS_OPERAND_TYPE_UNUSED;
+    return true;
 }
 
 BranchKind branch_kind(const DecodedInstruction& d) noexcept {
@@ -41,7 +54,9 @@ BranchKind branch_kind(const DecodedInstruction& d) noexcept {
     case ZYDIS_MNEMONIC_UD0:
     case ZYDIS_MNEMONIC_UD1:
     case ZYDIS_MNEMONIC_UD2: return BranchKind::stop;
-    case ZYDIS_MNEMONIC_XBEGIN:
+    case ZYDIS_MNEMONIC_XEND:   // transactions end or abort without a branch of their own
+    case ZYDIS_MNEMONIC_XABORT: return BranchKind::none;
+    case ZYDIS_MNEMONIC_XBEGIN: return BranchKind::conditional; // falls through, or to its abort address
     case ZYDIS_MNEMONIC_IRET:
     case ZYDIS_MNEMONIC_IRETD:
     case ZYDIS_MNEMONIC_IRETQ:
@@ -63,6 +78,7 @@ std::uint64_t branch_target(const DecodedInstruction& d) noexcept {
 }
 
 bool is_rip_relative(const DecodedInstruction& d) noexcept {
+    if (!(d.insn.attributes & ZYDIS_ATTRIB_IS_RELATIVE)) return false;
     for (std::uint8_t k = 0; k < d.insn.operand_count_visible; ++k)
         if (d.operands[k].type == ZYDIS_OPERAND_TYPE_MEMORY && d.operands[k].mem.base == ZYDIS_REGISTER_RIP) return true;
     return false;
