@@ -82,6 +82,10 @@ void write_engine_summary(MessageLog& log, const Instrumenter& engine, const std
     log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>10}  {:>8}  {:>7} KiB", "total", name_width,
                          fmt::format("{} module{}", reports.size(), reports.size() == 1 ? "" : "s"), "", translated_total,
                          hit_total, (cache_total + 1023) / 1024));
+    std::size_t cached = 0;
+    for (const auto& r : reports) cached += r.blocks_from_cache;
+    if (cached > 0)
+        log.line(fmt::format("(block lists of {} module{} from the block cache)", cached, cached == 1 ? "" : "s"));
     const EngineStops& stops = engine.engine_stops();
     log.line(fmt::format("engine stops: {} ({} entries from native code, {} indirect-target misses, {} faults); "
                          "{} indirect targets",

@@ -208,6 +208,11 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
         map_here(d.address, 0, true);
         if (auto ok = relocate(d); !ok) return ok;
     }
+    if (end == BranchKind::jump || end == BranchKind::indirect_jump || end == BranchKind::ret || end == BranchKind::stop)
+        // Code after an unconditional transfer is reached only by branches from elsewhere, among
+        // them native ones the block finder cannot see (C++ landing pads): no entry jump may
+        // cover it.
+        module_.add_fact(instructions.back().next(), fact_possible_entry);
     if (end != BranchKind::none) return emit_end(instructions.back(), end, address, true);
     std::uint64_t next = instructions.empty() ? address : instructions.back().next();
     map_here(next, 0, true);

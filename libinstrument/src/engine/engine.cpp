@@ -222,6 +222,8 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
     }
     m.counters.translation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
     for (const std::string& w : batch.warnings) warn(process, w);
+    if (std::ranges::none_of(reports_, [&](const InstrumentedModuleReport& r) { return r.path == module.path; }))
+        reports_.push_back(report);
     update_report(m);
     client_.OnModuleInstrumented(process, module);
 }
