@@ -7,6 +7,8 @@
 // - out of the cache by a fault: the pc is mapped back to the original instruction;
 // - out of the cache for good: detach and unfollowed fork children.
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "procscope/hex.hpp"
@@ -22,6 +24,7 @@ constexpr int si_kernel = 0x80;                                   // si_code of 
 constexpr std::uint64_t key_address_mask = (std::uint64_t{1} << 48) - 1;
 constexpr std::uint8_t int3 = 0xcc;
 constexpr std::uint8_t jmp_rel32 = 0xe9;
+constexpr std::uint8_t jmp_rel8 = 0xeb;
 constexpr int max_steps_out = 512;
 
 Expected<void> write_u64(TargetProcess& process, std::uint64_t address, std::uint64_t value) {
@@ -34,8 +37,8 @@ Expected<void> write_u64(TargetProcess& process, std::uint64_t address, std::uin
 bool Engine::can_patch_entry(const TranslatedModule& m, std::uint64_t address) const {
     const CodeRange* r = m.range_of(address);
     if (!r || address + 5 > r->end) return false;
-    for (std::uint64_t k = 1; k < 5; ++k)
-        if (m.has_fact(address + k, fact_possible_entry)) return false;
+    for (std::uint64_t k = 0; k < 5; ++k)
+        if ((k > 0 && m.has_fact(address + k, fact_possible_entry)) || m.has_fact(address + k, fact_occupied)) return false;
     return true;
 }
 
@@ -49,24 +52,64 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
         std::uint64_t low = ~std::uint64_t{0}, high = 0;
     };
     std::vector<Span> changed(m.code.size());
-    std::vector<std::uint64_t> jumps;
+    std::vector<std::pair<std::uint64_t, std::uint8_t>> opcodes; // written last
+    auto occupy = [&](CodeRange& r, std::uint64_t from, std::uint64_t to) {
+        for (std::uint64_t a = from; a < to; ++a) r.facts[static_cast<std::size_t>(a - r.start)] |= fact_occupied;
+        Span& s = changed[static_cast<std::size_t>(&r - m.code.data())];
+        s.low = std::min(s.low, from);
+        s.high = std::max(s.high, to);
+    };
+    auto put_rel32 = [](CodeRange& r, std::uint64_t at, std::uint64_t to) {
+        std::int64_t rel = static_cast<std::int64_t>(to) - static_cast<std::int64_t>(at + 5);
+        if (rel != static_cast<std::int32_t>(rel)) return false;
+        std::int32_t rel32 = static_cast<std::int32_t>(rel);
+        std::memcpy(&r.current[static_cast<std::size_t>(at - r.start) + 1], &rel32, 4);
+        return true;
+    };
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> cramped;
     for (const auto& [original, cache] : blocks) {
         if (m.has_fact(original, fact_entry_jump)) continue;
-        std::int64_t rel = static_cast<std::int64_t>(cache) - static_cast<std::int64_t>(original + 5);
-        if (!can_patch_entry(m, original) || rel != static_cast<std::int32_t>(rel)) {
-            ++m.counters.unpatchable_entries;
+        CodeRange* r = m.range_of(original);
+        if (!r) continue;
+        if (!can_patch_entry(m, original) || !put_rel32(*r, original, cache)) {
+            cramped.emplace_back(original, cache);
             continue;
         }
-        CodeRange* r = m.range_of(original);
-        std::size_t at = static_cast<std::size_t>(original - r->start);
-        std::int32_t rel32 = static_cast<std::int32_t>(rel);
-        std::memcpy(&r->current[at + 1], &rel32, 4);
-        Span& s = changed[static_cast<std::size_t>(r - m.code.data())];
-        s.low = std::min(s.low, original);
-        s.high = std::max(s.high, original + 5);
-        jumps.push_back(original);
+        occupy(*r, original, original + 5);
+        opcodes.emplace_back(original, jmp_rel32);
         m.add_fact(original, fact_entry_jump);
         ++m.counters.entry_patches;
+    }
+    // An entry with less than 5 free bytes: a 2-byte jmp rel8 to a 5-byte jump (an island) in
+    // dead bytes within 127 of it, where nothing enters.
+    auto free_for_island = [&](const CodeRange& r, std::uint64_t at) {
+        if (at < r.start || at + 5 > r.end) return false;
+        for (std::uint64_t k = 0; k < 5; ++k)
+            if (r.facts[static_cast<std::size_t>(at + k - r.start)] & (fact_possible_entry | fact_occupied)) return false;
+        return true;
+    };
+    for (const auto& [original, cache] : cramped) {
+        CodeRange* r = m.range_of(original);
+        bool placed = false;
+        if (original + 2 <= r->end && !m.has_fact(original + 1, fact_possible_entry) &&
+            !m.has_fact(original, fact_occupied) && !m.has_fact(original + 1, fact_occupied)) {
+            std::uint64_t next = original + 2;
+            for (std::int64_t d = 0; d <= 127 && !placed; ++d)
+                for (std::int64_t rel : {d, -d - 1}) {
+                    std::uint64_t island = next + static_cast<std::uint64_t>(rel);
+                    if (rel < -128 || !free_for_island(*r, island) || !put_rel32(*r, island, cache)) continue;
+                    occupy(*r, island, island + 5);
+                    r->current[static_cast<std::size_t>(island - r->start)] = jmp_rel32; // unreachable until the entry's jump
+                    r->current[static_cast<std::size_t>(original - r->start) + 1] = static_cast<std::uint8_t>(rel);
+                    occupy(*r, original, original + 2);
+                    opcodes.emplace_back(original, jmp_rel8);
+                    m.add_fact(original, fact_entry_jump);
+                    ++m.counters.island_entries;
+                    placed = true;
+                    break;
+                }
+        }
+        if (!placed) ++m.counters.unpatchable_entries;
     }
     auto write_spans = [&]() -> Expected<void> {
         for (std::size_t i = 0; i < m.code.size(); ++i) {
@@ -80,14 +123,14 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
         }
         return {};
     };
-    // Displacements first with int3 still in front of them, then the opcodes: a thread running
-    // there meanwhile meets either an int3 or a whole jump.
+    // Displacements (and islands) first with int3 still in front of them, then the opcodes: a
+    // thread running there meanwhile meets either an int3 or a whole jump.
     if (auto ok = write_spans(); !ok) return ok;
-    for (std::uint64_t original : jumps) {
+    if (opcodes.empty()) return {};
+    for (const auto& [original, opcode] : opcodes) {
         CodeRange* r = m.range_of(original);
-        r->current[static_cast<std::size_t>(original - r->start)] = jmp_rel32;
+        r->current[static_cast<std::size_t>(original - r->start)] = opcode;
     }
-    if (jumps.empty()) return {};
     return write_spans();
 }
 
@@ -130,6 +173,10 @@ void Engine::leave_native(TargetProcess& process, TranslatedModule& m, const std
 
 bool Engine::entry_trap(TargetProcess& process, ProcessState& state, TranslatedModule& m, std::uint64_t address) {
     ++stops_.entries;
+    if (std::getenv("PROCSCOPE_ENGINE_DEBUG"))
+        std::fprintf(stderr, "entry %s known=%d possible=%d jump=%d translated=%d\n", procscope::to_hex(address - m.module.base).c_str(),
+                     m.is_known_start(address), m.has_fact(address, fact_possible_entry), m.has_fact(address, fact_entry_jump),
+                     m.translation_of(address).has_value());
     auto regs = process.registers(process.event_thread());
     if (!regs) return false;
     m.add_fact(address, fact_possible_entry);

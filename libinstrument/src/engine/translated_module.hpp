@@ -35,13 +35,15 @@ struct CodeRange {
 
 inline constexpr std::uint8_t fact_known_start = 1;    // BlockFinder found a block here
 inline constexpr std::uint8_t fact_possible_entry = 2; // native code may enter here
-inline constexpr std::uint8_t fact_entry_jump = 4;     // a jmp rel32 to the translation is written here
+inline constexpr std::uint8_t fact_entry_jump = 4;     // a jump to the translation is written here
+inline constexpr std::uint8_t fact_occupied = 8;       // a byte of a written jump (or of an island)
 
 struct ModuleCounters {
     std::size_t blocks_known = 0;      // BlockFinder's blocks (translated ahead of time)
     std::size_t blocks_translated = 0; // translations made (ahead of time and at run time)
     std::size_t entry_patches = 0;     // original block starts that jump to their translation
-    std::size_t unpatchable_entries = 0; // entries too close to another entry for a 5-byte jump
+    std::size_t island_entries = 0;    // entries too close to the next for 5 bytes: a jmp rel8 to an island
+    std::size_t unpatchable_entries = 0; // entries with no room for either (each entry stops)
     std::size_t unsupported = 0;       // instructions the translator could not move (left as ud2)
     double translation_ms = 0;         // wall clock, ahead of time and at run time
 };
