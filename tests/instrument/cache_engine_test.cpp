@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <unistd.h>
@@ -370,6 +371,43 @@ TEST_CASE("cache engine: the coverage targets run as natively and cover what the
         check_like_native(cache, reference);
         check_superset(breakpoint, cache, c.modules);
     }
+}
+
+TEST_CASE("cache engine: -drcov agrees with -coverage_file") {
+    REQUIRE_CLI();
+    const std::vector<std::string> target{program("dlhost"), program("libplugin.so")};
+    std::string drcov = temp_path("cache-engine-dlhost.drcov");
+    std::filesystem::remove(drcov);
+    EngineRun run = instrument({"-instrument_module", "dlhost", "-instrument_module", "libplugin.so", "-drcov", drcov},
+                               target);
+    check_like_native(run, native(target));
+    std::string why;
+    auto file = instrument_test::read_drcov(drcov, why);
+    REQUIRE_MESSAGE(file, why);
+    std::map<std::string, std::set<std::uint64_t>> blocks; // by module file name
+    for (const auto& block : file->blocks) {
+        REQUIRE(block.module < file->modules.size());
+        const auto& module = file->modules[block.module];
+        CHECK(block.size > 0);
+        CHECK(block.start + block.size <= module.end - module.base);
+        blocks[module.path.substr(module.path.rfind('/') + 1)].insert(block.start);
+    }
+    for (std::string module : {"dlhost", "libplugin.so"}) {
+        INFO("module " << module);
+        CHECK(!blocks[module].empty());
+        CHECK(blocks[module] == read_plain_coverage(run.coverage, module));
+    }
+    CHECK(count_in(blocks["libplugin.so"], function_of(program("libplugin.so"), "plugin_square")) >= 1);
+}
+
+TEST_CASE("cache engine: libc.so.6 instrumented beside the program") {
+    REQUIRE_CLI();
+    // qsort calls back into the program: libc -> program -> libc, both translated.
+    const std::vector<std::string> target{program("qsorter")};
+    EngineRun run = instrument({"-instrument_module", "qsorter", "-instrument_module", "libc.so.6"}, target);
+    check_like_native(run, native(target));
+    CHECK(read_plain_coverage(run.coverage, "libc.so.6").size() >= 50);
+    CHECK(read_plain_coverage(run.coverage, "qsorter").contains(function_of(program("qsorter"), "compare_ints").start));
 }
 
 // 2 ---------------------------------------------------------------------------------------------
