@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 
 namespace instrument::engine {
 
@@ -24,8 +25,8 @@ std::string where(const TranslatedModule& m, std::uint64_t address) {
 // What a client hook writes code with: typed requests at the place being translated.
 class CodeEmitter final : public BlockEmitter {
 public:
-    CodeEmitter(CodeBuffer& code, DataArena& data, bool flags_live)
-        : code_(code), data_(data), flags_live_(flags_live) {}
+    CodeEmitter(CodeBuffer& code, DataArena& data, std::function<bool()> flags_live)
+        : code_(code), data_(data), flags_live_(std::move(flags_live)) {}
 
     TargetData reserve_data(std::size_t size) override {
         std::uint64_t address = data_.take(size, size >= 8 ? 8 : 1);
@@ -39,10 +40,11 @@ public:
     EmittedCode increment_byte(std::uint64_t address) override {
         std::uint64_t start = code_.pc();
         bool ok = true;
+        bool save_flags = flags_live_();
         // add then sbb 0: a carry out of 255 takes it back to 255.
-        if (flags_live_) ok = ok && code_.emit(x86_64::lea_rsp(-128)) && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_PUSHFQ));
+        if (save_flags) ok = ok && code_.emit(x86_64::lea_rsp(-128)) && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_PUSHFQ));
         ok = ok && code_.emit(x86_64::add_byte_rip(address, 1)) && code_.emit(x86_64::sbb_byte_rip(address, 0));
-        if (flags_live_) ok = ok && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_POPFQ)) && code_.emit(x86_64::lea_rsp(128));
+        if (save_flags) ok = ok && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_POPFQ)) && code_.emit(x86_64::lea_rsp(128));
         if (!ok) failed = true;
         return {start, static_cast<std::uint32_t>(code_.pc() - start)};
     }
@@ -51,7 +53,7 @@ public:
 private:
     CodeBuffer& code_;
     DataArena& data_;
-    bool flags_live_;
+    std::function<bool()> flags_live_; // asked only when code needs the flags
 };
 
 // push of an indirect branch's operand: what `jmp/call op` would jump to, pushed on the stack.
@@ -157,20 +159,43 @@ void BlockTranslator::decode_block(std::uint64_t address, BranchKind& end, bool&
     }
 }
 
-bool BlockTranslator::flags_live_at(std::uint64_t address) const {
-    std::vector<DecodedInstruction> run;
+std::uint32_t BlockTranslator::live_flags(std::uint64_t address, int depth) const {
+    DecodedInstruction run[16];
+    std::size_t count = 0;
     BranchKind end = BranchKind::none;
-    for (std::uint64_t at = address; run.size() < 16;) {
+    for (std::uint64_t at = address; count < std::size(run);) {
         auto bytes = module_.original_from(at);
-        if (bytes.empty()) return true;
-        auto d = decoder_.decode(bytes, at);
-        if (!d) return true;
-        end = x86_64::branch_kind(*d);
+        if (bytes.empty() || !decoder_.decode_into(run[count], bytes, at)) return x86_64::status_flags;
+        end = x86_64::branch_kind(run[count]);
+        at = run[count++].next();
         if (end != BranchKind::none) break;
-        run.push_back(*d);
-        at = d->next();
     }
-    return x86_64::flags_live(run, end);
+    return live_flags(std::span(run, count), end, depth);
+}
+
+std::uint32_t BlockTranslator::live_flags(std::span<const DecodedInstruction> run, BranchKind end, int depth) const {
+    x86_64::FlagUse use = x86_64::flag_use(run);
+    std::uint32_t unwritten = x86_64::status_flags & ~use.written;
+    if (unwritten == 0) return use.read_first;
+    std::uint32_t out = x86_64::status_flags;
+    std::uint64_t next = run.empty() ? 0 : run.back().next();
+    switch (end) {
+    case BranchKind::call:
+    case BranchKind::indirect_call:
+    case BranchKind::ret:
+    case BranchKind::stop: out = 0; break;
+    case BranchKind::conditional:
+        if (depth > 0) out = live_flags(x86_64::branch_target(run.back()), depth - 1) | live_flags(next, depth - 1);
+        break;
+    case BranchKind::jump:
+        if (depth > 0) out = live_flags(x86_64::branch_target(run.back()), depth - 1);
+        break;
+    case BranchKind::none:
+        if (depth > 0 && !run.empty()) out = live_flags(next, depth - 1);
+        break;
+    default: break;
+    }
+    return use.read_first | (unwritten & out);
 }
 
 Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
@@ -190,8 +215,7 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
     info.instructions = static_cast<std::uint32_t>(instructions.size());
     map_here(address, 0, true);
     {
-        CodeEmitter emitter(code_, module_.data,
-                            x86_64::flags_live(std::span(instructions).first(body), end));
+        CodeEmitter emitter(code_, module_.data, [&] { return live_flags(instructions, end, 1) != 0; });
         client_.instrument_block(emitter, info);
         if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, address) + ": client code");
     }
@@ -202,7 +226,8 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
             InstructionInfo i{&module_.module, address, d.address, d.insn.length,
                               d.insn.mnemonic == ZYDIS_MNEMONIC_CMP || d.insn.mnemonic == ZYDIS_MNEMONIC_TEST ||
                                   d.insn.mnemonic == ZYDIS_MNEMONIC_SUB};
-            CodeEmitter emitter(code_, module_.data, x86_64::flags_live(std::span(instructions).subspan(k, body - k), end));
+            CodeEmitter emitter(code_, module_.data,
+                                [&] { return live_flags(std::span(instructions).subspan(k), end, 1) != 0; });
             client_.instrument_instruction(emitter, i);
         }
         map_here(d.address, 0, true);
@@ -268,8 +293,8 @@ Expected<void> BlockTranslator::emit_jump(std::uint64_t target, ZydisMnemonic mn
     return code_.emit(x86_64::jmp_indirect_rip(*slot));
 }
 
-Expected<void> BlockTranslator::emit_edge(const EdgeInfo& edge, bool flags_live) {
-    CodeEmitter emitter(code_, module_.data, flags_live);
+Expected<void> BlockTranslator::emit_edge(const EdgeInfo& edge, std::function<bool()> flags_live) {
+    CodeEmitter emitter(code_, module_.data, std::move(flags_live));
     client_.instrument_edge(emitter, edge);
     if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, edge.branch) + ": client edge code");
     return {};
@@ -305,14 +330,14 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         std::size_t jcc_length = code_.pc() - jcc_at;
         map_here(next, 0, true);
         if (client_.wants_edges())
-            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, next, EdgeKind::fallthrough}, flags_live_at(next)); !ok)
+            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, next, EdgeKind::fallthrough}, [&] { return flags_live_at(next); }); !ok)
                 return ok;
         if (auto ok = emit_jump(next); !ok) return ok;
         std::uint64_t taken = code_.pc();
         if (auto ok = code_.emit_at(jcc_at, jcc_length, branch_to(taken)); !ok) return ok;
         map_here(target, 0, true);
         if (client_.wants_edges())
-            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, target, EdgeKind::taken}, flags_live_at(target)); !ok)
+            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, target, EdgeKind::taken}, [&] { return flags_live_at(target); }); !ok)
                 return ok;
         return emit_jump(target);
     }
@@ -423,7 +448,7 @@ Expected<std::uint64_t> BlockTranslator::edge_stub(const EdgeInfo& edge, std::ui
     pcs_.clear();
     std::uint64_t start = code_.pc();
     map_here(edge.target, 0, true);
-    if (auto ok = emit_edge(edge, module_.contains_code(edge.target) ? flags_live_at(edge.target) : true); !ok)
+    if (auto ok = emit_edge(edge, [&] { return !module_.contains_code(edge.target) || flags_live_at(edge.target); }); !ok)
         return std::unexpected(std::move(ok.error()));
     if (!code_.emit(x86_64::jmp_to(destination))) {
         auto slot = module_.cache.literal(process_.memory(), destination);

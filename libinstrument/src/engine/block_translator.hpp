@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,8 +65,12 @@ private:
     // jmp to the translation of `target` if it is module code (translated in this batch), else
     // to `target` natively.
     procscope::Expected<void> emit_jump(std::uint64_t target, ZydisMnemonic mnemonic = ZYDIS_MNEMONIC_JMP);
-    procscope::Expected<void> emit_edge(const EdgeInfo& edge, bool flags_live);
-    bool flags_live_at(std::uint64_t address) const;
+    procscope::Expected<void> emit_edge(const EdgeInfo& edge, std::function<bool()> flags_live);
+    // Status flags live at `address` (read before written on some path), looking `depth` blocks
+    // ahead; calls and returns end liveness (the ABI keeps no flags across them).
+    std::uint32_t live_flags(std::uint64_t address, int depth) const;
+    std::uint32_t live_flags(std::span<const x86_64::DecodedInstruction> run, x86_64::BranchKind end, int depth) const;
+    bool flags_live_at(std::uint64_t address) const { return live_flags(address, 1) != 0; }
     void enqueue(std::uint64_t address);
     void map_here(std::uint64_t original, std::int32_t rsp_adjust, bool exact);
 

@@ -84,19 +84,19 @@ bool is_rip_relative(const DecodedInstruction& d) noexcept {
     return false;
 }
 
-bool flags_live(std::span<const DecodedInstruction> instructions, BranchKind end) noexcept {
-    constexpr std::uint32_t status = ZYDIS_CPUFLAG_OF | ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_ZF | ZYDIS_CPUFLAG_AF |
-                                     ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_CF;
-    std::uint32_t written = 0;
+FlagUse flag_use(std::span<const DecodedInstruction> instructions) noexcept {
+    FlagUse use;
     for (const DecodedInstruction& d : instructions) {
-        if (!d.insn.cpu_flags) return true;
+        if (!d.insn.cpu_flags) {
+            use.read_first |= status_flags & ~use.written;
+            return use;
+        }
         const ZydisAccessedFlags& f = *d.insn.cpu_flags;
-        if (f.tested & status & ~written) return true;
-        written |= (f.modified | f.set_0 | f.set_1 | f.undefined) & status;
-        if ((written & status) == status) return false;
+        use.read_first |= f.tested & status_flags & ~use.written;
+        use.written |= (f.modified | f.set_0 | f.set_1 | f.undefined) & status_flags;
+        if (use.written == status_flags) break;
     }
-    // Calls and returns do not carry status flags by the ABI; anything else may read them.
-    return !(end == BranchKind::call || end == BranchKind::indirect_call || end == BranchKind::ret);
+    return use;
 }
 
 } // namespace instrument::x86_64

@@ -49,8 +49,14 @@ std::uint64_t branch_target(const DecodedInstruction& d) noexcept;
 // Whether the instruction has a rip-relative memory operand.
 bool is_rip_relative(const DecodedInstruction& d) noexcept;
 
-// Status flags (OF SF ZF AF PF CF): does the code read them before writing all of them?
-// `instructions` are the block's non-branch instructions; `end` says what ends it.
-bool flags_live(std::span<const DecodedInstruction> instructions, BranchKind end) noexcept;
+// Status flags (OF SF ZF AF PF CF) a run of instructions reads before it writes them, and the
+// ones it writes, as ZYDIS_CPUFLAG_* masks. A missing flags table reads as "reads all".
+inline constexpr std::uint32_t status_flags = ZYDIS_CPUFLAG_OF | ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_ZF |
+                                              ZYDIS_CPUFLAG_AF | ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_CF;
+struct FlagUse {
+    std::uint32_t read_first = 0;
+    std::uint32_t written = 0;
+};
+FlagUse flag_use(std::span<const DecodedInstruction> instructions) noexcept;
 
 } // namespace instrument::x86_64
