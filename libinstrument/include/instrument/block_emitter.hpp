@@ -65,8 +65,9 @@ public:
     virtual TargetData reserve_data(std::size_t size) = 0;
     // mov byte [address], value. Touches no flags.
     virtual EmittedCode store_byte(std::uint64_t address, std::uint8_t value) = 0;
-    // An 8-bit counter that sticks at 255 (never wraps to 0).
-    virtual EmittedCode increment_byte(std::uint64_t address) = 0;
+    // add dword [address], 1: a 32-bit counter (4-byte aligned data). One memory add and no
+    // saturation step keep the chain a tight loop pays per iteration to a single store.
+    virtual EmittedCode increment_counter(std::uint64_t address) = 0;
 };
 
 } // namespace instrument

@@ -20,7 +20,7 @@ enum class CoverageType : std::uint8_t {
 
 struct CacheCoverageOptions {
     CoverageType type = CoverageType::blocks;
-    // 8-bit counters (sticking at 255) instead of a hit flag.
+    // Hit counters (32-bit in the target, reported up to 255 in AFL's buckets) instead of a flag.
     bool hit_counts = false;
 };
 
@@ -79,6 +79,7 @@ private:
         bool acknowledged = false;
         bool ignored = false;
     };
+    std::uint8_t count_of(const Point& p) const noexcept;
     void add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset, std::uint64_t target,
                    std::uint32_t size);
     ModuleCoverage& module_entry(const Module& module);

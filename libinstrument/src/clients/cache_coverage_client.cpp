@@ -16,6 +16,13 @@ std::string_view hit_bucket(std::uint8_t count) noexcept {
     return "1";
 }
 
+// The point's count, 0 when not hit, at most 255 (AFL's buckets end at 128+).
+std::uint8_t CacheCoverageClient::count_of(const Point& p) const noexcept {
+    if (!coverage_.hit_counts) return *static_cast<volatile std::uint8_t*>(p.counter);
+    std::uint32_t value = *reinterpret_cast<volatile std::uint32_t*>(p.counter);
+    return static_cast<std::uint8_t>(std::min<std::uint32_t>(value, 255));
+}
+
 CacheCoverageClient::CacheCoverageClient(CacheCoverageOptions coverage, InstrumenterOptions engine, DebuggerOptions debugger)
     : Instrumenter([&] {
           engine.edges = coverage.type == CoverageType::edges;
@@ -40,10 +47,10 @@ ModuleCoverage& CacheCoverageClient::module_entry(const Module& module) {
 
 void CacheCoverageClient::add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset,
                                     std::uint64_t target, std::uint32_t size) {
-    TargetData data = emitter.reserve_data(1);
+    TargetData data = emitter.reserve_data(coverage_.hit_counts ? 4 : 1);
     if (data.address == 0 || data.local == nullptr) return; // no room, or not readable: no point
     module_entry(module);
-    EmittedCode code = coverage_.hit_counts ? emitter.increment_byte(data.address) : emitter.store_byte(data.address, 1);
+    EmittedCode code = coverage_.hit_counts ? emitter.increment_counter(data.address) : emitter.store_byte(data.address, 1);
     points_.push_back(Point{module.path, offset, target, size, data.local, code, 0});
 }
 
@@ -66,7 +73,7 @@ std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {
     std::map<std::string, std::map<std::pair<std::uint64_t, std::uint64_t>, CoveragePoint>> hits;
     for (const Point& p : points_) {
         if (p.ignored) continue;
-        std::uint8_t count = *static_cast<volatile std::uint8_t*>(p.counter);
+        std::uint8_t count = count_of(p);
         if (count == 0) continue;
         CoveragePoint& out = hits[p.module_path][{p.offset, p.target}];
         out.offset = p.offset;
@@ -86,7 +93,7 @@ std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {
 bool CacheCoverageClient::has_new_coverage() {
     bool found = false;
     for (Point& p : points_)
-        if (!p.acknowledged && !p.ignored && *static_cast<volatile std::uint8_t*>(p.counter) != 0) {
+        if (!p.acknowledged && !p.ignored && count_of(p) != 0) {
             p.acknowledged = true;
             found = true;
         }
@@ -94,14 +101,14 @@ bool CacheCoverageClient::has_new_coverage() {
 }
 
 void CacheCoverageClient::clear() {
-    for (Point& p : points_) *static_cast<volatile std::uint8_t*>(p.counter) = 0;
+    for (Point& p : points_) std::memset(p.counter, 0, coverage_.hit_counts ? 4 : 1);
 }
 
 procscope::Expected<std::size_t> CacheCoverageClient::ignore_hit(TargetProcess& process) {
     std::vector<EmittedCode> code;
     std::vector<Point*> chosen;
     for (Point& p : points_)
-        if (!p.ignored && *static_cast<volatile std::uint8_t*>(p.counter) != 0 && p.code.size > 0) {
+        if (!p.ignored && count_of(p) != 0 && p.code.size > 0) {
             code.push_back(p.code);
             chosen.push_back(&p);
         }

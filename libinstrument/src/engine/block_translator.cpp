@@ -37,13 +37,12 @@ public:
         if (!code_.emit(x86_64::mov_byte_rip(address, value))) failed = true;
         return {start, static_cast<std::uint32_t>(code_.pc() - start)};
     }
-    EmittedCode increment_byte(std::uint64_t address) override {
+    EmittedCode increment_counter(std::uint64_t address) override {
         std::uint64_t start = code_.pc();
         bool ok = true;
         bool save_flags = flags_live_();
-        // add then sbb 0: a carry out of 255 takes it back to 255.
         if (save_flags) ok = ok && code_.emit(x86_64::lea_rsp(-128)) && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_PUSHFQ));
-        ok = ok && code_.emit(x86_64::add_byte_rip(address, 1)) && code_.emit(x86_64::sbb_byte_rip(address, 0));
+        ok = ok && code_.emit(x86_64::add_dword_rip(address, 1));
         if (save_flags) ok = ok && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_POPFQ)) && code_.emit(x86_64::lea_rsp(128));
         if (!ok) failed = true;
         return {start, static_cast<std::uint32_t>(code_.pc() - start)};

@@ -121,6 +121,9 @@ ZydisEncoderRequest mov_word_rsp(std::int32_t displacement, std::uint16_t value)
 ZydisEncoderRequest add_byte_rip(std::uint64_t address, std::uint8_t value) {
     return with(ZYDIS_MNEMONIC_ADD, {rip(address, 1), imm(value)});
 }
+ZydisEncoderRequest add_dword_rip(std::uint64_t address, std::uint8_t value) {
+    return with(ZYDIS_MNEMONIC_ADD, {rip(address, 4), imm(value)});
+}
 ZydisEncoderRequest sbb_byte_rip(std::uint64_t address, std::uint8_t value) {
     return with(ZYDIS_MNEMONIC_SBB, {rip(address, 1), imm(value)});
 }

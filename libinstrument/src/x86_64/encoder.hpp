@@ -54,6 +54,7 @@ ZydisEncoderRequest mov_byte_rip(std::uint64_t address, std::uint8_t value); // 
 ZydisEncoderRequest mov_word_rsp(std::int32_t displacement, std::uint16_t value); // mov word [rsp+d], imm16
 ZydisEncoderRequest add_byte_rip(std::uint64_t address, std::uint8_t value);
 ZydisEncoderRequest sbb_byte_rip(std::uint64_t address, std::uint8_t value);
+ZydisEncoderRequest add_dword_rip(std::uint64_t address, std::uint8_t value);
 ZydisEncoderRequest mov_reg_memory(ZydisRegister reg, ZydisRegister base, std::int32_t displacement); // mov r64, [base+d]
 ZydisEncoderRequest mov_memory_reg(ZydisRegister base, std::int32_t displacement, ZydisRegister reg); // mov [base+d], r64
 ZydisEncoderRequest mov_reg_rip(ZydisRegister reg, std::uint64_t slot);  // mov r64, [rip+slot]
