@@ -103,6 +103,14 @@ int run_cache_engine(const Options& opts, MessageLog& log) {
     CacheCoverageOptions coverage;
     coverage.type = opts.edges ? CoverageType::edges : CoverageType::blocks;
     coverage.hit_counts = opts.hit_counts;
+    if (!opts.ignore_file.empty()) {
+        auto ignore = read_coverage_points(opts.ignore_file);
+        if (!ignore) {
+            log.line("instrument: -ignore_coverage: " + ignore.error().message);
+            return 1;
+        }
+        coverage.ignore = std::move(*ignore);
+    }
     DebuggerOptions debugger;
     debugger.timeout = opts.timeout;
     debugger.follow_children = opts.follow_children;

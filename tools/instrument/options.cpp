@@ -97,6 +97,8 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
          "cache engine: cover basic blocks (default) or edges (conditional branches both ways, indirect branches)")
         ("hit_counts", po::bool_switch(&opts.hit_counts),
          "cache engine: 8-bit hit counters, written with AFL's buckets (1 2 3 4-7 8-15 16-31 32-127 128+)")
+        ("ignore_coverage", po::value(&opts.ignore_file)->value_name("FILE"),
+         "cache engine: leave the points listed in FILE (a -coverage_file of an earlier run) uninstrumented")
         ("lazy_translation", po::bool_switch(&opts.translate_lazily),
          "cache engine: translate blocks on first entry only, not every known block ahead of time");
 
@@ -130,8 +132,9 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
     if (covtype != "bb" && covtype != "edge")
         return std::unexpected(usage_error(fmt::format("-covtype: '{}': expected bb or edge", covtype)));
     opts.edges = covtype == "edge";
-    if (opts.engine == "breakpoint" && (opts.edges || opts.hit_counts || opts.translate_lazily))
-        return std::unexpected(usage_error("-covtype edge, -hit_counts and -lazy_translation need -engine cache"));
+    if (opts.engine == "breakpoint" && (opts.edges || opts.hit_counts || opts.translate_lazily || !opts.ignore_file.empty()))
+        return std::unexpected(
+            usage_error("-covtype edge, -hit_counts, -ignore_coverage and -lazy_translation need -engine cache"));
     if (opts.edges && !opts.drcov_file.empty())
         return std::unexpected(usage_error("-drcov holds blocks: use -coverage_file with -covtype edge"));
     if (vm.count("no_block_cache")) {

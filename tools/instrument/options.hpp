@@ -26,6 +26,7 @@ struct Options {
     bool edges = false;                    // -covtype edge (cache engine)
     bool hit_counts = false;               // -hit_counts (cache engine)
     bool translate_lazily = false;         // -lazy_translation (cache engine)
+    std::string ignore_file;               // -ignore_coverage FILE (cache engine)
     std::vector<std::string> program;      // after --
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,15 @@ struct CacheCoverageOptions {
     CoverageType type = CoverageType::blocks;
     // Hit counters (32-bit in the target, reported up to 255 in AFL's buckets) instead of a flag.
     bool hit_counts = false;
+    // Points not to instrument (coverage already known, e.g. from an earlier run): module name
+    // -> offsets (blocks) or (source, destination) offsets (edges). Their code runs at no cost.
+    std::map<std::string, std::set<std::pair<std::uint64_t, std::uint64_t>>> ignore = {};
 };
+
+// Reads coverage points from a file written by CoveragePointsWriter (either type; a count
+// column is ignored) into an ignore map. A line that is not a point is an error naming it.
+procscope::Expected<std::map<std::string, std::set<std::pair<std::uint64_t, std::uint64_t>>>>
+read_coverage_points(const std::string& path);
 
 // One coverage point of a module, by offsets from the module's base (its lowest mapped address).
 struct CoveragePoint {

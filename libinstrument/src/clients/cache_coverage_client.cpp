@@ -1,9 +1,52 @@
 #include "instrument/cache_coverage_client.hpp"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace instrument {
+
+procscope::Expected<std::map<std::string, std::set<std::pair<std::uint64_t, std::uint64_t>>>>
+read_coverage_points(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::unexpected(procscope::error_from_errno(errno, path));
+    std::map<std::string, std::set<std::pair<std::uint64_t, std::uint64_t>>> out;
+    std::string line;
+    std::size_t number = 0;
+    // "name+0xOFF" -> (name, OFF); the last '+' splits, since names may hold one.
+    auto point = [](const std::string& word, std::string& name, std::uint64_t& offset) {
+        std::size_t plus = word.rfind("+0x");
+        if (plus == std::string::npos || plus == 0) {
+            if (word.starts_with("0x")) {
+                name.clear();
+                return std::sscanf(word.c_str() + 2, "%" SCNx64, &offset) == 1;
+            }
+            return false;
+        }
+        name = word.substr(0, plus);
+        return std::sscanf(word.c_str() + plus + 3, "%" SCNx64, &offset) == 1;
+    };
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty()) continue;
+        std::istringstream words(line);
+        std::string first, second;
+        words >> first >> second;
+        std::string name, target_name;
+        std::uint64_t offset = 0, target = 0;
+        bool ok = point(first, name, offset) && !name.empty();
+        if (ok && !second.empty() && (second.find("+0x") != std::string::npos || second.starts_with("0x")))
+            ok = point(second, target_name, target);
+        if (!ok)
+            return procscope::make_error(procscope::ErrorCode::malformed,
+                                         path + ":" + std::to_string(number) + ": not a coverage point: " + line);
+        out[name].insert({offset, target});
+    }
+    return out;
+}
 
 std::string_view hit_bucket(std::uint8_t count) noexcept {
     if (count >= 128) return "128+";
@@ -47,6 +90,9 @@ ModuleCoverage& CacheCoverageClient::module_entry(const Module& module) {
 
 void CacheCoverageClient::add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset,
                                     std::uint64_t target, std::uint32_t size) {
+    if (auto it = coverage_.ignore.find(module.name);
+        it != coverage_.ignore.end() && it->second.contains({offset, target}))
+        return;
     TargetData data = emitter.reserve_data(coverage_.hit_counts ? 4 : 1);
     if (data.address == 0 || data.local == nullptr) return; // no room, or not readable: no point
     module_entry(module);

@@ -7,8 +7,6 @@
 // - out of the cache by a fault: the pc is mapped back to the original instruction;
 // - out of the cache for good: detach and unfollowed fork children.
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "procscope/hex.hpp"
@@ -173,10 +171,6 @@ void Engine::leave_native(TargetProcess& process, TranslatedModule& m, const std
 
 bool Engine::entry_trap(TargetProcess& process, ProcessState& state, TranslatedModule& m, std::uint64_t address) {
     ++stops_.entries;
-    if (std::getenv("PROCSCOPE_ENGINE_DEBUG"))
-        std::fprintf(stderr, "entry %s known=%d possible=%d jump=%d translated=%d\n", procscope::to_hex(address - m.module.base).c_str(),
-                     m.is_known_start(address), m.has_fact(address, fact_possible_entry), m.has_fact(address, fact_entry_jump),
-                     m.translation_of(address).has_value());
     auto regs = process.registers(process.event_thread());
     if (!regs) return false;
     m.add_fact(address, fact_possible_entry);
