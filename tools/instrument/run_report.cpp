@@ -75,6 +75,9 @@ void write_engine_summary(MessageLog& log, const Instrumenter& engine, const std
         log.line(fmt::format("{:<{}}  {:>18}  {:>8}  {:>10}  {:>8}  {:>7} KiB  {:>8.1f} ms", procscope::escape_bytes(r.name),
                              name_width, procscope::to_hex(r.base), r.blocks_known, r.blocks_translated, hit,
                              (r.cache_bytes + 1023) / 1024, r.translation_ms));
+        if (r.translate_ms > 0)
+            log.line(fmt::format("  instrumenting: {:.1f} ms reading the module, {:.1f} ms translating {} known blocks, "
+                                 "{:.1f} ms installing", r.prepare_ms, r.translate_ms, r.blocks_known, r.install_ms));
         if (!r.problem.empty()) log.line("  runs natively: " + r.problem);
         if (r.unsupported_instructions > 0)
             log.line(fmt::format("  {} instructions could not be translated (they raise SIGILL)", r.unsupported_instructions));

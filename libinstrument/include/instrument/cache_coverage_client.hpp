@@ -79,7 +79,7 @@ protected:
 
 private:
     struct Point {
-        std::string module_path;
+        std::uint32_t module; // index in module_order_
         std::uint64_t offset, target;
         std::uint32_t size;
         std::uint8_t* counter;   // the debugger's view of the target's counter
@@ -91,7 +91,7 @@ private:
     std::uint8_t count_of(const Point& p) const noexcept;
     void add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset, std::uint64_t target,
                    std::uint32_t size);
-    ModuleCoverage& module_entry(const Module& module);
+    std::uint32_t module_entry(const Module& module);
 
     CacheCoverageOptions coverage_;
     std::vector<Point> points_;

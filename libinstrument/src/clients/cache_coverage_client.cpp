@@ -74,7 +74,9 @@ CacheCoverageClient::CacheCoverageClient(CacheCoverageOptions coverage, Instrume
                    debugger),
       coverage_(coverage) {}
 
-ModuleCoverage& CacheCoverageClient::module_entry(const Module& module) {
+std::uint32_t CacheCoverageClient::module_entry(const Module& module) {
+    if (!module_order_.empty() && module_order_.back() == module.path)
+        return static_cast<std::uint32_t>(module_order_.size() - 1);
     auto [it, added] = modules_.try_emplace(module.path);
     if (added) {
         it->second.path = module.path;
@@ -84,8 +86,9 @@ ModuleCoverage& CacheCoverageClient::module_entry(const Module& module) {
         it->second.entry = module.entry;
         it->second.first_page_vaddr = module.base - module.load_bias;
         module_order_.push_back(module.path);
+        return static_cast<std::uint32_t>(module_order_.size() - 1);
     }
-    return it->second;
+    return static_cast<std::uint32_t>(std::ranges::find(module_order_, module.path) - module_order_.begin());
 }
 
 void CacheCoverageClient::add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset,
@@ -95,9 +98,9 @@ void CacheCoverageClient::add_point(BlockEmitter& emitter, const Module& module,
         return;
     TargetData data = emitter.reserve_data(coverage_.hit_counts ? 4 : 1);
     if (data.address == 0 || data.local == nullptr) return; // no room, or not readable: no point
-    module_entry(module);
+    std::uint32_t index = module_entry(module);
     EmittedCode code = coverage_.hit_counts ? emitter.increment_counter(data.address) : emitter.store_byte(data.address, 1);
-    points_.push_back(Point{module.path, offset, target, size, data.local, code, 0});
+    points_.push_back(Point{index, offset, target, size, data.local, code, 0});
 }
 
 void CacheCoverageClient::InstrumentBasicBlock(BlockEmitter& emitter, const BlockInfo& block) {
@@ -116,21 +119,21 @@ void CacheCoverageClient::InstrumentEdge(BlockEmitter& emitter, const EdgeInfo& 
 }
 
 std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {
-    std::map<std::string, std::map<std::pair<std::uint64_t, std::uint64_t>, CoveragePoint>> hits;
+    std::vector<std::map<std::pair<std::uint64_t, std::uint64_t>, CoveragePoint>> hits(module_order_.size());
     for (const Point& p : points_) {
         if (p.ignored) continue;
         std::uint8_t count = count_of(p);
         if (count == 0) continue;
-        CoveragePoint& out = hits[p.module_path][{p.offset, p.target}];
+        CoveragePoint& out = hits[p.module][{p.offset, p.target}];
         out.offset = p.offset;
         out.target = p.target;
         out.size = std::max(out.size, p.size);
         out.count = std::max(out.count, count);
     }
     std::vector<ModuleCoverage> out;
-    for (const std::string& path : module_order_) {
-        ModuleCoverage m = modules_.at(path);
-        for (const auto& [key, point] : hits[path]) m.points.push_back(point);
+    for (std::size_t i = 0; i < module_order_.size(); ++i) {
+        ModuleCoverage m = modules_.at(module_order_[i]);
+        for (const auto& [key, point] : hits[i]) m.points.push_back(point);
         out.push_back(std::move(m));
     }
     return out;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -28,6 +29,7 @@ class BlockMap {
 public:
     // Entries are added in increasing cache order.
     void add_pc(const PcMapEntry& entry) { pcs_.push_back(entry); }
+    void add_pcs(std::span<const PcMapEntry> entries) { pcs_.insert(pcs_.end(), entries.begin(), entries.end()); }
     // The original instruction for a cache pc (nullopt outside any translation).
     std::optional<OriginalLocation> locate(std::uint64_t cache_pc) const noexcept;
     void clear() { pcs_.clear(); }

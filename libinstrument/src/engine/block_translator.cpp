@@ -102,6 +102,13 @@ void BlockTranslator::roll_back() {
 Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64_t> seeds) {
     auto started = std::chrono::steady_clock::now();
     code_.clear(module_.cache.code_end());
+    // A block's translation is about 1.5x its bytes, and each has ~4 instructions: reserving
+    // spares the copies of growing by doubling (libc: 2 MB of code, 280,000 map entries).
+    if (seeds.size() > 64) {
+        code_.reserve(seeds.size() * 40);
+        pcs_.reserve(seeds.size() * 6);
+        batch_blocks_.reserve(seeds.size() + 64);
+    }
     worklist_.assign(seeds.rbegin(), seeds.rend());
     batch_blocks_.clear();
     fixups_.clear();
@@ -130,7 +137,7 @@ Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64
         if (auto ok = code_.emit_at(f.at, f.length, request); !ok) return failed(std::move(ok.error()));
     }
     if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return failed(std::move(ok.error()));
-    for (const PcMapEntry& e : pcs_) module_.map.add_pc(e);
+    module_.map.add_pcs(pcs_);
     batch_.blocks = batch_blocks_;
     module_.counters.blocks_translated += batch_blocks_.size();
     module_.counters.translation_ms +=

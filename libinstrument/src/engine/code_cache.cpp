@@ -1,6 +1,7 @@
 #include "procscope/hex.hpp"
 #include "engine/code_cache.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
@@ -28,14 +29,28 @@ Expected<CodeCache> CodeCache::reserve(TargetProcess& process, std::uint64_t nea
     return cache;
 }
 
-Expected<std::uint64_t> CodeCache::literal(RemoteMemory& memory, std::uint64_t value) {
+Expected<std::uint64_t> CodeCache::literal(RemoteMemory&, std::uint64_t value) {
     if (auto it = literals_.find(value); it != literals_.end()) return it->second;
-    auto address = slot(memory, value);
-    if (address) literals_.emplace(value, *address);
+    if (room() < 8) return procscope::make_error(ErrorCode::unsupported, "code cache full");
+    literal_used_ += 8;
+    std::uint64_t address = base_ + capacity_ - literal_used_;
+    // The literal area grows down: pending_ runs from the highest address to the lowest.
+    pending_.push_back(value);
+    pending_low_ = address;
+    literals_.emplace(value, address);
     return address;
 }
 
+Expected<void> CodeCache::flush_literals(RemoteMemory& memory) {
+    if (pending_.empty()) return {};
+    std::vector<std::uint64_t> values;
+    values.swap(pending_);
+    std::ranges::reverse(values);
+    return memory.write(pending_low_, std::as_bytes(std::span(values)));
+}
+
 Expected<std::uint64_t> CodeCache::slot(RemoteMemory& memory, std::uint64_t value) {
+    if (auto ok = flush_literals(memory); !ok) return std::unexpected(std::move(ok.error()));
     if (room() < 8) return procscope::make_error(ErrorCode::unsupported, "code cache full");
     literal_used_ += 8;
     std::uint64_t address = base_ + capacity_ - literal_used_;
@@ -47,6 +62,7 @@ Expected<std::uint64_t> CodeCache::slot(RemoteMemory& memory, std::uint64_t valu
 
 Expected<void> CodeCache::append(RemoteMemory& memory, std::span<const std::uint8_t> code) {
     if (code.size() > room()) return procscope::make_error(ErrorCode::unsupported, "code cache full");
+    if (auto ok = flush_literals(memory); !ok) return ok;
     if (auto ok = memory.write(code_end(), std::as_bytes(code)); !ok) return ok;
     code_used_ += code.size();
     return {};

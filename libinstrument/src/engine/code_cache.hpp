@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "instrument/target_process.hpp"
 #include "procscope/error.hpp"
@@ -26,12 +27,14 @@ public:
     // Room left between the code and the literals.
     std::size_t room() const noexcept { return capacity_ - code_used_ - literal_used_; }
 
-    // The address of an 8-byte literal holding `value` (one per value), written at once.
+    // The address of an 8-byte literal holding `value` (one per value). Literals are written to
+    // the target with the next append (or flush), all at once.
     procscope::Expected<std::uint64_t> literal(RemoteMemory& memory, std::uint64_t value);
-    // A fresh 8-byte slot the engine rewrites later (never shared with a literal).
+    // A fresh 8-byte slot the engine rewrites later (never shared with a literal); written now.
     procscope::Expected<std::uint64_t> slot(RemoteMemory& memory, std::uint64_t value);
-    // Writes code built for code_end() and advances past it.
+    // Writes the pending literals, then code built for code_end(), and advances past it.
     procscope::Expected<void> append(RemoteMemory& memory, std::span<const std::uint8_t> code);
+    procscope::Expected<void> flush_literals(RemoteMemory& memory);
 
     procscope::Expected<void> release(TargetProcess& process);
 
@@ -41,6 +44,8 @@ private:
     std::size_t code_used_ = 0;
     std::size_t literal_used_ = 0;
     std::unordered_map<std::uint64_t, std::uint64_t> literals_; // value -> address
+    std::vector<std::uint64_t> pending_; // literals not written yet, from the highest address down
+    std::uint64_t pending_low_ = 0;     // address of pending_[0]
 };
 
 // Client data of one module: zeroed read-write memory near its cache, handed out in pieces.

@@ -175,6 +175,7 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
     report.base = module.base;
     auto began = std::chrono::steady_clock::now();
     auto prepared = prepare(process, module, report);
+    auto prepared_at = std::chrono::steady_clock::now();
     if (!prepared) {
         report.problem = prepared.error().message;
         reports_.push_back(report);
@@ -211,6 +212,7 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
         }
         batch = std::move(*done);
     }
+    auto translated_at = std::chrono::steady_clock::now();
     state.modules.push_back(std::move(*prepared));
     if (auto ok = publish(process, state, m, batch); !ok) {
         warn(process, module.name + ": " + ok.error().message);
@@ -220,7 +222,11 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
     if (auto ok = write_entry_jumps(process, m, batch.blocks, true); !ok) {
         leave_native(process, m, ok.error().message);
     }
-    m.counters.translation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+    auto ms = [](auto from, auto to) { return std::chrono::duration<double, std::milli>(to - from).count(); };
+    m.counters.translation_ms = ms(began, std::chrono::steady_clock::now());
+    report.prepare_ms = ms(began, prepared_at);
+    report.translate_ms = ms(prepared_at, translated_at);
+    report.install_ms = ms(translated_at, std::chrono::steady_clock::now());
     for (const std::string& w : batch.warnings) warn(process, w);
     if (std::ranges::none_of(reports_, [&](const InstrumentedModuleReport& r) { return r.path == module.path; }))
         reports_.push_back(report);

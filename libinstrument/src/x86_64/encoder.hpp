@@ -24,6 +24,7 @@ public:
 
     void append(std::span<const std::uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
     void append_u64(std::uint64_t value);
+    void reserve(std::size_t bytes) { bytes_.reserve(bytes); }
     void clear(std::uint64_t base) {
         base_ = base;
         bytes_.clear();
