@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <csignal>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "breakpoint_patch.hpp"
@@ -104,6 +105,7 @@ Expected<RunResult> DebuggerCore::run_program(const LaunchOptions& launch) {
     }
     TargetProcess& process = add_process(*pid, true);
     Thread& thread = add_thread(*pid, process);
+    thread.in_exec_return = true;
     result_.pid = *pid;
     process.event_thread_ = *pid; // hooks may make remote system calls already
     auto started = start_image(process, false);
@@ -220,6 +222,7 @@ Expected<void> DebuggerCore::resume(Thread& thread) {
     }
     thread.pending_signal = 0;
     thread.stopped = false;
+    thread.in_exec_return = false;
     return {};
 }
 
@@ -403,6 +406,13 @@ Expected<std::uint64_t> DebuggerCore::remote_syscall(TargetProcess& process, lon
                                      "remote system calls need a stopped thread: call them from a hook");
     auto instruction = process.find_syscall_instruction();
     if (!instruction) return std::unexpected(std::move(instruction.error()));
+    if (thread->in_exec_return) {
+        // The step that leaves execve turns rax into its result (0: read). With every argument
+        // -1 whatever runs fails at once (getpid, or read of fd -1); the next call is ours.
+        const std::uint64_t invalid[6] = {~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull};
+        (void)detail::remote_syscall(*backend_, thread->tid, *instruction, SYS_getpid, invalid, thread->pending_signal);
+        thread->in_exec_return = false;
+    }
     return detail::remote_syscall(*backend_, thread->tid, *instruction, number, args, thread->pending_signal);
 }
 

@@ -33,6 +33,9 @@ struct Thread {
     std::uint64_t step_pending = 0; // held at a persistent breakpoint, to step over on release
     int pending_signal = 0;       // to deliver at the next resume
     bool vfork_child = false;     // a vfork child: shares `process`'s memory until exec or exit
+    // Stopped inside execve's return (its first stop in a new image): the first resume stores
+    // execve's result in rax, so a remote system call must first step once to get past that.
+    bool in_exec_return = false;
 };
 
 struct PendingChild {

@@ -285,6 +285,7 @@ Expected<void> DebuggerCore::handle_exec(Thread& thread) {
         }
         TargetProcess& child = add_process(thread.tid, false);
         thread.process = &child;
+        thread.in_exec_return = true;
         child.event_thread_ = thread.tid;
         if (auto ok = start_image(child, false); !ok) return ok;
         return resume(thread);
@@ -297,7 +298,10 @@ Expected<void> DebuggerCore::handle_exec(Thread& thread) {
     thread.step_over = 0;
     thread.interrupt_sent = false;
     thread.pending_signal = 0;
+    thread.in_exec_return = true;
+    process.image_replaced_ = true;
     while (!process.modules_.empty()) unload_module(process, process.modules_.back().id);
+    process.image_replaced_ = false;
     process.breakpoints_.clear();
     process.r_debug_ = process.r_brk_ = process.entry_ = 0;
     process.interpreter_base_ = process.vdso_base_ = 0;

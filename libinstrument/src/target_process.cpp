@@ -69,6 +69,25 @@ void TargetProcess::describe_location(std::uint64_t pc, ExceptionInfo& out) {
     }
 }
 
+Expected<void> TargetProcess::move_breakpoints(std::uint64_t start, std::uint64_t end,
+                                               const std::function<std::uint64_t(std::uint64_t)>& moved_to) {
+    std::vector<Breakpoint> moving;
+    for (const Breakpoint& b : breakpoints_.all())
+        if (b.address >= start && b.address < end && b.armed) moving.push_back(b);
+    breakpoints_.erase_range(start, end);
+    for (Breakpoint b : moving) {
+        std::uint64_t to = moved_to(b.address);
+        if (to == 0) continue;
+        auto original = memory_->read<std::uint8_t>(to);
+        if (!original) return std::unexpected(std::move(original.error()));
+        b.address = to;
+        b.original = *original;
+        if (auto ok = breakpoints_.add(b); !ok) return ok;
+        if (auto ok = memory_->write_byte(to, 0xcc); !ok) return ok;
+    }
+    return {};
+}
+
 Expected<void> TargetProcess::set_breakpoint(std::uint64_t address, BreakpointKind kind, std::uint64_t tag) {
     std::uint64_t tags[1] = {tag};
     std::uint64_t addresses[1] = {address};

@@ -96,7 +96,7 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         ("covtype", po::value(&covtype)->value_name("bb|edge"),
          "cache engine: cover basic blocks (default) or edges (conditional branches both ways, indirect branches)")
         ("hit_counts", po::bool_switch(&opts.hit_counts),
-         "cache engine: 8-bit hit counters, written with AFL's buckets (1 2 3 4-7 8-15 16-31 32-127 128+)")
+         "cache engine: hit counters, written with AFL's buckets (1 2 3 4-7 8-15 16-31 32-127 128+)")
         ("ignore_coverage", po::value(&opts.ignore_file)->value_name("FILE"),
          "cache engine: leave the points listed in FILE (a -coverage_file of an earlier run) uninstrumented")
         ("lazy_translation", po::bool_switch(&opts.translate_lazily),

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -36,6 +37,9 @@ public:
     // The process the run launched or attached to (not a followed child).
     bool is_main() const noexcept { return main_; }
     const std::string& executable() const noexcept { return executable_; }
+    // True while OnModuleUnloaded reports the modules of an image that exec replaced: their
+    // memory is gone already and no remote call may be made for them.
+    bool image_replaced() const noexcept { return image_replaced_; }
     // The process this one was forked from (followed children), else 0.
     pid_t forked_from() const noexcept { return forked_from_; }
     // The executable's entry point has run (always true for attached processes).
@@ -62,6 +66,11 @@ public:
     procscope::Expected<std::size_t> set_breakpoints(std::span<const std::uint64_t> addresses,
                                                      std::span<const std::uint64_t> tags, BreakpointKind kind);
     procscope::Expected<void> remove_breakpoint(std::uint64_t address);
+    // For an engine that takes over the code in [start, end) (its original code will not run):
+    // every armed breakpoint there moves to `moved_to(address)` (an int3 is written there),
+    // or is dropped when that gives 0; fired ones are forgotten. No byte in the range is written.
+    procscope::Expected<void> move_breakpoints(std::uint64_t start, std::uint64_t end,
+                                               const std::function<std::uint64_t(std::uint64_t)>& moved_to);
     // Restores every armed breakpoint's byte (before a detach).
     procscope::Expected<void> remove_all_breakpoints();
 
@@ -100,6 +109,7 @@ private:
     pid_t pid_;
     bool main_;
     pid_t forked_from_ = 0;
+    bool image_replaced_ = false;
     std::string executable_;
     std::unique_ptr<RemoteMemory> memory_;
     Breakpoints breakpoints_;

@@ -29,7 +29,8 @@ public:
         : code_(code), data_(data), flags_live_(std::move(flags_live)) {}
 
     TargetData reserve_data(std::size_t size) override {
-        std::uint64_t address = data_.take(size, size >= 8 ? 8 : 1);
+        std::size_t align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
+        std::uint64_t address = data_.take(size, align);
         return address ? TargetData{address, size, data_.local(address)} : TargetData{};
     }
     EmittedCode store_byte(std::uint64_t address, std::uint8_t value) override {
@@ -400,8 +401,9 @@ Expected<void> BlockTranslator::emit_indirect(const DecodedInstruction& d, Branc
     using namespace x86_64;
     std::uint16_t site = 0;
     if (client_.wants_edges()) {
-        site = module_.next_site++;
-        if (module_.next_site == 0) module_.next_site = 1;
+        // Tags are unique in the process (the table is shared by its modules); 0 means none.
+        site = (*module_.next_site)++;
+        if (site == 0) site = (*module_.next_site)++;
         module_.sites[site] = IndirectSite{block, d.address,
                                            kind == BranchKind::ret             ? EdgeKind::return_
                                            : kind == BranchKind::indirect_call ? EdgeKind::indirect_call

@@ -221,10 +221,9 @@ bool Engine::fault_stop(TargetProcess& process, ExceptionInfo& info) {
     if (info.signal == SIGTRAP && info.code == si_kernel && info.pc > 0) {
         std::uint64_t at = info.pc - 1;
         if (TranslatedModule* m = state.module_with_cache(at); m && at == m->lookup.miss) return lookup_miss(process, state, *m);
-        if (TranslatedModule* m = state.module_with_code(at); m && !m->native) {
-            const CodeRange* r = m->range_of(at);
-            if (r->current[static_cast<std::size_t>(at - r->start)] == int3) return entry_trap(process, state, *m, at);
-        }
+        // The original code never runs: any int3 there is the engine's, also one a second
+        // thread executed just before the first one's stop wrote the jump over it.
+        if (TranslatedModule* m = state.module_with_code(at); m && !m->native) return entry_trap(process, state, *m, at);
     }
     // A fault in translated code: the program sees it at its own instruction.
     TranslatedModule* m = state.module_with_cache(info.pc);

@@ -116,9 +116,9 @@ Expected<DataArena> DataArena::reserve(TargetProcess& process, std::uint64_t nea
 }
 
 std::uint64_t DataArena::take(std::size_t size, std::size_t align) noexcept {
-    std::size_t at = (used_ + align - 1) / align * align;
+    std::size_t at = (*used_ + align - 1) / align * align;
     if (at + size > capacity_) return 0;
-    used_ = at + size;
+    *used_ = at + size;
     return base_ + at;
 }
 

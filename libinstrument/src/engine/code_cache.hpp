@@ -57,7 +57,7 @@ public:
     static procscope::Expected<DataArena> reserve(TargetProcess& process, std::uint64_t near, std::size_t capacity,
                                                   std::uint64_t scratch);
     std::uint64_t base() const noexcept { return base_; }
-    std::size_t used() const noexcept { return used_; }
+    std::size_t used() const noexcept { return *used_; }
     std::size_t capacity() const noexcept { return capacity_; }
     // The engine's view of the same bytes, or nullptr when the data is private to the target.
     std::uint8_t* local(std::uint64_t address) const noexcept {
@@ -71,7 +71,9 @@ public:
 private:
     std::uint64_t base_ = 0;
     std::size_t capacity_ = 0;
-    std::size_t used_ = 0;
+    // Shared by the copies a followed fork makes: parent and child share the memory (MAP_SHARED),
+    // so they must not hand out the same bytes twice.
+    std::shared_ptr<std::size_t> used_ = std::make_shared<std::size_t>(0);
     std::shared_ptr<std::uint8_t> local_; // unmapped when the last holder goes
 };
 

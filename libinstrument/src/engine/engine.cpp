@@ -70,6 +70,7 @@ void Engine::process_created(TargetProcess& process) {
         if (it == processes_.end()) return;
         ProcessState copy;
         copy.table = it->second.table.copy_for_child();
+        copy.next_site = it->second.next_site;
         for (const auto& m : it->second.modules) copy.modules.push_back(std::make_unique<TranslatedModule>(*m));
         processes_[process.pid()] = std::move(copy);
         return;
@@ -96,6 +97,13 @@ void Engine::module_unloaded(TargetProcess& process, const Module& module) {
     ProcessState& state = it->second;
     TranslatedModule* m = state.module_by_id(module.id);
     if (!m) return;
+    if (process.image_replaced()) {
+        // exec: the cache, the data and the table went with the old image.
+        client_.OnModuleUninstrumented(process, module);
+        std::erase_if(state.modules, [&](const auto& p) { return p.get() == m; });
+        if (state.modules.empty()) state.table.reset();
+        return;
+    }
     // Its code is gone (the loader unmapped it); the cache and every table entry into either
     // go too, so a module loaded at the same place later starts afresh.
     (void)state.table.erase_range(process, m->module.base, m->module.end);
@@ -183,6 +191,7 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
         return;
     }
     TranslatedModule& m = **prepared;
+    m.next_site = state.next_site;
     auto fail = [&](const std::string& why) {
         (void)m.cache.release(process);
         (void)m.data.release(process);
@@ -218,6 +227,11 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
         warn(process, module.name + ": " + ok.error().message);
         leave_native(process, m, ok.error().message);
     }
+    // The debugger's own breakpoints in this code (the entry point's) move to the translations.
+    for (const CodeRange& r : m.code)
+        if (auto ok = process.move_breakpoints(r.start, r.end, [&](std::uint64_t a) { return m.translation_of(a).value_or(0); });
+            !ok)
+            warn(process, module.name + ": " + ok.error().message);
     // From here on the original code never runs: int3 everywhere but at the entry jumps.
     if (auto ok = write_entry_jumps(process, m, batch.blocks, true); !ok) {
         leave_native(process, m, ok.error().message);

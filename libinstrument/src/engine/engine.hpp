@@ -21,6 +21,7 @@ namespace instrument::engine {
 struct ProcessState {
     std::vector<std::unique_ptr<TranslatedModule>> modules;
     IndirectTargets table;
+    std::shared_ptr<std::uint16_t> next_site = std::make_shared<std::uint16_t>(1);
 
     TranslatedModule* module_with_code(std::uint64_t address) noexcept;
     TranslatedModule* module_with_cache(std::uint64_t address) noexcept;

@@ -44,7 +44,7 @@ BranchKind branch_kind(const DecodedInstruction& d) noexcept {
             (d.operands[0].type == ZYDIS_OPERAND_TYPE_MEMORY && d.operands[0].size != 64))
             return BranchKind::unsupported;
         return BranchKind::indirect_call;
-    case ZYDIS_MNEMONIC_RET: return BranchKind::ret;
+    case ZYDIS_MNEMONIC_RET: return i.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR ? BranchKind::unsupported : BranchKind::ret;
     case ZYDIS_MNEMONIC_JRCXZ:
     case ZYDIS_MNEMONIC_JECXZ:
     case ZYDIS_MNEMONIC_JCXZ:
