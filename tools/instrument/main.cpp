@@ -149,27 +149,13 @@ int run(const Options& opts, MessageLog& log) {
     debugger.timeout = opts.timeout;
     debugger.follow_children = opts.follow_children;
     CliCoverage client(coverage, debugger, log);
-    g_running = &client;
-    install_interrupt_handlers();
-
-    procscope::Expected<RunResult> result;
     std::string target;
     bool attached = opts.pid != 0;
-    if (attached) {
-        target = fmt::format("process {}", opts.pid);
-        result = client.run_attached(opts.pid);
-    } else {
-        target = opts.program.front();
-        LaunchOptions launch{opts.program, opts.target_env, opts.working_directory};
-        result = client.run_program(launch);
-    }
-    g_running = nullptr;
+    auto result = start(client, opts, target);
     if (!result) {
         log.line(one_line_error(result.error()));
         return 1;
     }
-
-    if (attached && !result->executable.empty()) target = result->executable;
 
     // Coverage first: whatever else happens, what was collected reaches the files.
     int status = exit_status(*result, attached);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <sys/types.h>
 
 #include "instrument/events.hpp"
 
@@ -26,6 +27,7 @@ struct EmittedCode {
 };
 
 struct BlockInfo {
+    pid_t pid = 0; // the process it is translated for
     const Module* module = nullptr;
     std::uint64_t address = 0;  // original runtime address of the first instruction
     std::uint64_t end = 0;      // one past the last instruction (its terminator included)
@@ -41,6 +43,7 @@ enum class EdgeKind : std::uint8_t {
 };
 
 struct EdgeInfo {
+    pid_t pid = 0;
     const Module* module = nullptr;
     std::uint64_t source_block = 0; // original address of the block the branch ends
     std::uint64_t branch = 0;       // original address of the branch instruction

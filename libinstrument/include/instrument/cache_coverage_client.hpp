@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,8 +67,8 @@ public:
     bool has_new_coverage();
     // Zeroes every counter (the next input starts from nothing); acknowledged points stay known.
     void clear();
-    // Removes the code of every point hit so far, so known code runs without coverage cost;
-    // those points are no longer reported. Call while the target is stopped (in a hook).
+    // Removes the code of every point of `process` hit so far (a jump over it), so known code
+    // runs without coverage cost; those points are no longer reported. Call from a hook.
     procscope::Expected<std::size_t> ignore_hit(TargetProcess& process);
 
     // The blocks view of the coverage for the drcov and plain writers (block coverage only).
@@ -89,11 +90,13 @@ private:
         bool ignored = false;
     };
     std::uint8_t count_of(const Point& p) const noexcept;
-    void add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset, std::uint64_t target,
+    void add_point(BlockEmitter& emitter, pid_t pid, const Module& module, std::uint64_t offset, std::uint64_t target,
                    std::uint32_t size);
     std::uint32_t module_entry(const Module& module);
 
     CacheCoverageOptions coverage_;
+    // snapshot() and friends may run on another thread while the tracing thread adds points.
+    mutable std::mutex mutex_;
     std::vector<Point> points_;
     std::map<std::string, ModuleCoverage> modules_; // by path: layout of the first load
     std::vector<std::string> module_order_;

@@ -91,22 +91,23 @@ std::uint32_t CacheCoverageClient::module_entry(const Module& module) {
     return static_cast<std::uint32_t>(std::ranges::find(module_order_, module.path) - module_order_.begin());
 }
 
-void CacheCoverageClient::add_point(BlockEmitter& emitter, const Module& module, std::uint64_t offset,
+void CacheCoverageClient::add_point(BlockEmitter& emitter, pid_t pid, const Module& module, std::uint64_t offset,
                                     std::uint64_t target, std::uint32_t size) {
     if (auto it = coverage_.ignore.find(module.name);
         it != coverage_.ignore.end() && it->second.contains({offset, target}))
         return;
     TargetData data = emitter.reserve_data(coverage_.hit_counts ? 4 : 1);
     if (data.address == 0 || data.local == nullptr) return; // no room, or not readable: no point
-    std::uint32_t index = module_entry(module);
     EmittedCode code = coverage_.hit_counts ? emitter.increment_counter(data.address) : emitter.store_byte(data.address, 1);
-    points_.push_back(Point{index, offset, target, size, data.local, code, 0});
+    std::lock_guard lock(mutex_);
+    std::uint32_t index = module_entry(module);
+    points_.push_back(Point{index, offset, target, size, data.local, code, pid});
 }
 
 void CacheCoverageClient::InstrumentBasicBlock(BlockEmitter& emitter, const BlockInfo& block) {
     if (coverage_.type != CoverageType::blocks) return;
     const Module& m = *block.module;
-    add_point(emitter, m, block.address - m.base, 0,
+    add_point(emitter, block.pid, m, block.address - m.base, 0,
               static_cast<std::uint32_t>(std::min<std::uint64_t>(block.end - block.address, 0xffff)));
 }
 
@@ -115,10 +116,11 @@ void CacheCoverageClient::InstrumentEdge(BlockEmitter& emitter, const EdgeInfo& 
     const Module& m = *edge.module;
     // A destination outside the module (a call into a library) keeps its absolute address.
     std::uint64_t target = m.contains(edge.target) ? edge.target - m.base : edge.target;
-    add_point(emitter, m, edge.source_block - m.base, target, 0);
+    add_point(emitter, edge.pid, m, edge.source_block - m.base, target, 0);
 }
 
 std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {
+    std::lock_guard lock(mutex_);
     std::vector<std::map<std::pair<std::uint64_t, std::uint64_t>, CoveragePoint>> hits(module_order_.size());
     for (const Point& p : points_) {
         if (p.ignored) continue;
@@ -140,6 +142,7 @@ std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {
 }
 
 bool CacheCoverageClient::has_new_coverage() {
+    std::lock_guard lock(mutex_);
     bool found = false;
     for (Point& p : points_)
         if (!p.acknowledged && !p.ignored && count_of(p) != 0) {
@@ -150,14 +153,16 @@ bool CacheCoverageClient::has_new_coverage() {
 }
 
 void CacheCoverageClient::clear() {
+    std::lock_guard lock(mutex_);
     for (Point& p : points_) std::memset(p.counter, 0, coverage_.hit_counts ? 4 : 1);
 }
 
 procscope::Expected<std::size_t> CacheCoverageClient::ignore_hit(TargetProcess& process) {
+    std::lock_guard lock(mutex_);
     std::vector<EmittedCode> code;
     std::vector<Point*> chosen;
     for (Point& p : points_)
-        if (!p.ignored && count_of(p) != 0 && p.code.size > 0) {
+        if (!p.ignored && p.pid == process.pid() && count_of(p) != 0 && p.code.size > 0) {
             code.push_back(p.code);
             chosen.push_back(&p);
         }

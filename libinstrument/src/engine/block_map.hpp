@@ -19,6 +19,14 @@ struct PcMapEntry {
     bool exact = false;
 };
 
+// As stored: 16 bytes, the cache address as an offset (a cache is far below 4 GiB).
+struct StoredPc {
+    std::uint64_t original;
+    std::uint32_t cache_offset;
+    std::int16_t rsp_adjust;
+    bool exact;
+};
+
 struct OriginalLocation {
     std::uint64_t original = 0;
     std::int32_t rsp_adjust = 0;
@@ -27,15 +35,23 @@ struct OriginalLocation {
 
 class BlockMap {
 public:
+    explicit BlockMap(std::uint64_t cache_base = 0) : cache_base_(cache_base) {}
     // Entries are added in increasing cache order.
-    void add_pc(const PcMapEntry& entry) { pcs_.push_back(entry); }
-    void add_pcs(std::span<const PcMapEntry> entries) { pcs_.insert(pcs_.end(), entries.begin(), entries.end()); }
+    void add_pc(const PcMapEntry& e) {
+        pcs_.push_back(StoredPc{e.original, static_cast<std::uint32_t>(e.cache - cache_base_),
+                                static_cast<std::int16_t>(e.rsp_adjust), e.exact});
+    }
+    void add_pcs(std::span<const PcMapEntry> entries) {
+        pcs_.reserve(pcs_.size() + entries.size());
+        for (const PcMapEntry& e : entries) add_pc(e);
+    }
     // The original instruction for a cache pc (nullopt outside any translation).
     std::optional<OriginalLocation> locate(std::uint64_t cache_pc) const noexcept;
     void clear() { pcs_.clear(); }
 
 private:
-    std::vector<PcMapEntry> pcs_;
+    std::uint64_t cache_base_;
+    std::vector<StoredPc> pcs_;
 };
 
 } // namespace instrument::engine

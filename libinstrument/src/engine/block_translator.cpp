@@ -216,6 +216,7 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
     if (instructions.empty()) body = 0;
 
     BlockInfo info;
+    info.pid = process_.pid();
     info.module = &module_.module;
     info.address = address;
     info.end = instructions.empty() ? address : instructions.back().next();
@@ -337,14 +338,14 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         std::size_t jcc_length = code_.pc() - jcc_at;
         map_here(next, 0, true);
         if (client_.wants_edges())
-            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, next, EdgeKind::fallthrough}, [&] { return flags_live_at(next); }); !ok)
+            if (auto ok = emit_edge(EdgeInfo{process_.pid(), &module_.module, block, d.address, next, EdgeKind::fallthrough}, [&] { return flags_live_at(next); }); !ok)
                 return ok;
         if (auto ok = emit_jump(next); !ok) return ok;
         std::uint64_t taken = code_.pc();
         if (auto ok = code_.emit_at(jcc_at, jcc_length, branch_to(taken)); !ok) return ok;
         map_here(target, 0, true);
         if (client_.wants_edges())
-            if (auto ok = emit_edge(EdgeInfo{&module_.module, block, d.address, target, EdgeKind::taken}, [&] { return flags_live_at(target); }); !ok)
+            if (auto ok = emit_edge(EdgeInfo{process_.pid(), &module_.module, block, d.address, target, EdgeKind::taken}, [&] { return flags_live_at(target); }); !ok)
                 return ok;
         return emit_jump(target);
     }

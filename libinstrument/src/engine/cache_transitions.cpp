@@ -134,7 +134,8 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
 
 Expected<void> Engine::publish(TargetProcess& process, ProcessState& state, TranslatedModule&,
                                const TranslatedBatch& batch) {
-    // Every translated block can be reached by an indirect branch (function pointers, returns).
+    // Every translated block can be reached by an indirect branch (returns, function pointers):
+    // a target in the table costs no stop.
     return state.table.insert_many(process, batch.blocks);
 }
 
@@ -202,7 +203,7 @@ bool Engine::lookup_miss(TargetProcess& process, ProcessState& state, Translated
     }
     if (site != 0)
         if (auto it = m.sites.find(site); it != m.sites.end()) {
-            EdgeInfo edge{&m.module, it->second.block, it->second.branch, target, it->second.kind};
+            EdgeInfo edge{process.pid(), &m.module, it->second.block, it->second.branch, target, it->second.kind};
             BlockTranslator translator(m, process, *this);
             auto stub = translator.edge_stub(edge, destination);
             if (stub) destination = *stub;

@@ -133,7 +133,6 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
         std::memcpy(range.original.data(), bytes.data(), bytes.size());
         range.current = range.original;
         range.facts.assign(bytes.size(), 0);
-        range.translation.assign(bytes.size(), 0);
         code_bytes += bytes.size();
         m->code.push_back(std::move(range));
     }
@@ -151,6 +150,7 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
     for (std::uint64_t vaddr : blocks->starts)
         if (m->contains_code(vaddr + module.load_bias)) m->known_starts.push_back(vaddr + module.load_bias);
     m->counters.blocks_known = m->known_starts.size();
+    m->known_translations.assign(m->known_starts.size(), 0);
     for (std::uint64_t start : m->known_starts) m->add_fact(start, fact_known_start | fact_possible_entry);
 
     const auto& options = client_.instrumenter_options();
@@ -159,6 +159,7 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
     if (!cache) return std::unexpected(Error{cache.error().code, module.name + ": no room for a code cache within 2 GiB: " +
                                                                     cache.error().message});
     m->cache = std::move(*cache);
+    m->map = BlockMap(m->cache.base());
     auto data = DataArena::reserve(process, m->cache.base(), std::max<std::size_t>(4 * mib, m->known_starts.size() * 8 + mib),
                                    m->cache.code_end());
     if (!data) {
@@ -299,12 +300,14 @@ std::size_t Engine::indirect_targets() const noexcept {
 }
 
 Expected<void> Engine::remove_code(TargetProcess& process, std::span<const EmittedCode> code) {
-    std::vector<std::uint8_t> nops;
+    // A 2-byte jmp over the code, in one write: a thread that is inside it finishes it as it
+    // was, one that arrives jumps over it.
     for (const EmittedCode& c : code) {
-        nops.assign(c.size, 0x90);
-        if (!ZYAN_SUCCESS(ZydisEncoderNopFill(nops.data(), nops.size())))
-            return procscope::make_error(ErrorCode::unsupported, "nop fill");
-        if (auto ok = process.memory().write(c.address, std::as_bytes(std::span(nops))); !ok) return ok;
+        if (c.size < 2) continue;
+        x86_64::CodeBuffer jump(c.address);
+        if (c.size - 2 > 127 || !jump.emit(x86_64::short_branch_to(ZYDIS_MNEMONIC_JMP, c.address + c.size)))
+            return procscope::make_error(ErrorCode::unsupported, "cannot jump over client code at " + procscope::to_hex(c.address));
+        if (auto ok = process.memory().write(c.address, std::as_bytes(jump.bytes())); !ok) return ok;
     }
     return {};
 }
