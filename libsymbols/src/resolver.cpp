@@ -36,6 +36,9 @@ struct Resolver::State {
     std::vector<std::size_t> search_order; // main executable first
     mutable std::mutex mutex;
     mutable std::vector<OpenedImage> opened;
+    // One debug-file search for all the images (the root opened once, missing directories
+    // remembered); made on the first image opened.
+    mutable std::shared_ptr<const DebugFileProbe> probe;
 
     FileCache& cache() const { return options.cache ? *options.cache : FileCache::shared(); }
 };
@@ -73,7 +76,10 @@ procscope::Expected<std::shared_ptr<const ImageFile>> Resolver::image_file(std::
     if (slot.tried) return slot.file;
     slot.tried = true;
     const Image& image = state_->images[index];
-    DebugFileSearch search{state_->options.debug_dirs, state_->source->debug_root()};
+    if (!state_->probe)
+        state_->probe = std::make_shared<const DebugFileProbe>(
+            DebugFileSearch{state_->options.debug_dirs, state_->source->debug_root()});
+    const DebugFileSearch& search = state_->probe->search();
     std::string display = image.path + (image.deleted ? " (deleted)" : "");
     procscope::Error last{procscope::ErrorCode::not_found, display + ": no way to open the file"};
     const auto expected_id = state_->source->mapped_build_id(image);
@@ -84,7 +90,7 @@ procscope::Expected<std::shared_ptr<const ImageFile>> Resolver::image_file(std::
         bool proc_link = candidate.starts_with("/proc/") &&
                          (candidate.find("/map_files/") != std::string::npos || candidate.ends_with("/exe"));
         std::string path_for_debug = proc_link ? search.root + image.path : candidate;
-        auto file = state_->cache().open(candidate, path_for_debug, display, search);
+        auto file = state_->cache().open(candidate, path_for_debug, display, state_->probe);
         if (file && expected_id && !same_build_id((*file)->elf(), *expected_id)) {
             // A rebuilt or different file at the recorded path: its symbols would be wrong.
             mismatch = procscope::Error{procscope::ErrorCode::not_found,

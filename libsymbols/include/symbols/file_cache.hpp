@@ -30,6 +30,10 @@ public:
     procscope::Expected<std::shared_ptr<const ImageFile>> open(const std::string& open_path, const std::string& path,
                                                                const std::string& display_name,
                                                                const DebugFileSearch& search);
+    // The same, with the probe of a resolver (shared by its images; see DebugFileProbe).
+    procscope::Expected<std::shared_ptr<const ImageFile>> open(const std::string& open_path, const std::string& path,
+                                                               const std::string& display_name,
+                                                               const std::shared_ptr<const DebugFileProbe>& probe);
 
     std::size_t size() const;
     void clear();
@@ -38,6 +42,11 @@ public:
     static FileCache& shared();
 
 private:
+    procscope::Expected<std::shared_ptr<const ImageFile>> open(const std::string& open_path, const std::string& path,
+                                                               const std::string& display_name,
+                                                               const DebugFileSearch& search,
+                                                               std::shared_ptr<const DebugFileProbe> probe);
+
     mutable std::mutex mutex_;
     // Keyed by the file's identity and the debug directories joined by '\0'.
     std::map<std::pair<FileKey, std::string>, std::shared_ptr<const ImageFile>> files_;

@@ -11,6 +11,20 @@ procscope::Expected<std::shared_ptr<const ImageFile>> FileCache::open(const std:
                                                                       const std::string& path,
                                                                       const std::string& display_name,
                                                                       const DebugFileSearch& search) {
+    return open(open_path, path, display_name, search, nullptr);
+}
+
+procscope::Expected<std::shared_ptr<const ImageFile>> FileCache::open(
+    const std::string& open_path, const std::string& path, const std::string& display_name,
+    const std::shared_ptr<const DebugFileProbe>& probe) {
+    return open(open_path, path, display_name, probe->search(), probe);
+}
+
+procscope::Expected<std::shared_ptr<const ImageFile>> FileCache::open(const std::string& open_path,
+                                                                      const std::string& path,
+                                                                      const std::string& display_name,
+                                                                      const DebugFileSearch& search,
+                                                                      std::shared_ptr<const DebugFileProbe> probe) {
     int fd = ::open(open_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::unexpected(procscope::error_from_errno(errno, display_name));
     struct stat st {};
@@ -32,7 +46,9 @@ procscope::Expected<std::shared_ptr<const ImageFile>> FileCache::open(const std:
             return it->second;
         }
     }
-    auto image = ImageFile::from_fd(fd, path, display_name, search);
+    // A probe made here only on a miss: it opens the root directory.
+    if (!probe) probe = std::make_shared<const DebugFileProbe>(search);
+    auto image = ImageFile::from_fd(fd, path, display_name, std::move(probe));
     ::close(fd);
     if (!image) return std::unexpected(image.error());
     std::lock_guard lock(mutex_);
@@ -50,8 +66,10 @@ void FileCache::clear() {
 }
 
 FileCache& FileCache::shared() {
-    static FileCache cache;
-    return cache;
+    // Never destroyed: at exit the kernel drops the mappings at once, where destroying the
+    // cache would unmap each file in turn (a system call and a TLB flush per file).
+    static FileCache* cache = new FileCache;
+    return *cache;
 }
 
 } // namespace symbols

@@ -13,7 +13,8 @@ namespace {
 class ProcessImageSource final : public ImageSource {
 public:
     ProcessImageSource(procmaps::Process process, procmaps::RegionList regions)
-        : process_(std::move(process)), regions_(std::move(regions)), memory_(process_.memory()) {}
+        : process_(std::move(process)), regions_(std::move(regions)), memory_(process_.memory()),
+          executable_(read_executable_path(process_.pid())) {}
 
     const procmaps::RegionList& regions() const override { return regions_; }
     procmaps::MemoryReader& memory() override { return *memory_; }
@@ -40,8 +41,14 @@ public:
 
     std::string debug_root() const override { return "/proc/" + std::to_string(process_.pid()) + "/root"; }
 
-    std::string executable_path() const override {
-        std::string link = "/proc/" + std::to_string(process_.pid()) + "/exe";
+    // Read once: every image's candidates ask for it.
+    std::string executable_path() const override { return executable_; }
+
+    std::string describe() const override { return "process " + std::to_string(process_.pid()); }
+
+private:
+    static std::string read_executable_path(pid_t pid) {
+        std::string link = "/proc/" + std::to_string(pid) + "/exe";
         char target[PATH_MAX];
         ssize_t n = ::readlink(link.c_str(), target, sizeof target);
         if (n <= 0) return {};
@@ -51,12 +58,10 @@ public:
         return path;
     }
 
-    std::string describe() const override { return "process " + std::to_string(process_.pid()); }
-
-private:
     procmaps::Process process_;
     procmaps::RegionList regions_;
     std::unique_ptr<procmaps::MemoryReader> memory_;
+    std::string executable_;
 };
 
 } // namespace
