@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 
 #include "instrument/block_finder.hpp"
 #include "x86_64/encoder.hpp"
@@ -71,7 +73,18 @@ void Engine::process_created(TargetProcess& process) {
         ProcessState copy;
         copy.table = it->second.table.copy_for_child();
         copy.next_site = it->second.next_site;
-        for (const auto& m : it->second.modules) copy.modules.push_back(std::make_unique<TranslatedModule>(*m));
+        for (const auto& m : it->second.modules) {
+            auto child = std::make_unique<TranslatedModule>(*m);
+            // Its cache is its own from now on (private memory): so are the translation tables.
+            for (CodeRange& r : child->code) {
+                std::size_t n = r.original.size();
+                auto* own = static_cast<std::uint32_t*>(std::malloc(n * sizeof(std::uint32_t)));
+                if (!own) continue;
+                std::memcpy(own, r.translation.get(), n * sizeof(std::uint32_t));
+                r.translation = std::shared_ptr<std::uint32_t[]>(own, [](std::uint32_t* p) { std::free(p); });
+            }
+            copy.modules.push_back(std::move(child));
+        }
         processes_[process.pid()] = std::move(copy);
         return;
     }
@@ -133,6 +146,9 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
         std::memcpy(range.original.data(), bytes.data(), bytes.size());
         range.current = range.original;
         range.facts.assign(bytes.size(), 0);
+        auto* zeroed = static_cast<std::uint32_t*>(std::calloc(bytes.size(), sizeof(std::uint32_t)));
+        if (!zeroed) return procscope::make_error(ErrorCode::io, module.name + ": out of memory");
+        range.translation = std::shared_ptr<std::uint32_t[]>(zeroed, [](std::uint32_t* p) { std::free(p); });
         code_bytes += bytes.size();
         m->code.push_back(std::move(range));
     }
@@ -150,7 +166,6 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
     for (std::uint64_t vaddr : blocks->starts)
         if (m->contains_code(vaddr + module.load_bias)) m->known_starts.push_back(vaddr + module.load_bias);
     m->counters.blocks_known = m->known_starts.size();
-    m->known_translations.assign(m->known_starts.size(), 0);
     for (std::uint64_t start : m->known_starts) m->add_fact(start, fact_known_start | fact_possible_entry);
 
     const auto& options = client_.instrumenter_options();

@@ -30,6 +30,9 @@ struct CodeRange {
     std::vector<std::uint8_t> original;
     std::vector<std::uint8_t> current; // what the engine wrote there (int3 fill + entry jumps)
     std::vector<std::uint8_t> facts;   // per byte: the fact_* bits below
+    // Per byte: its translation's offset in the cache + 1, or 0. Zeroed pages from the kernel,
+    // touched only where blocks start.
+    std::shared_ptr<std::uint32_t[]> translation;
 };
 
 inline constexpr std::uint8_t fact_known_start = 1;    // BlockFinder found a block here
@@ -59,8 +62,6 @@ struct TranslatedModule {
     std::shared_ptr<const ModuleImage> image;
     std::vector<CodeRange> code;
     std::vector<std::uint64_t> known_starts; // runtime addresses of BlockFinder's blocks, sorted
-    std::vector<std::uint32_t> known_translations; // by known_starts index: cache offset + 1, or 0
-    std::unordered_map<std::uint64_t, std::uint32_t> other_translations;
     CodeCache cache;
     DataArena data;
     x86_64::LookupSlots slots;
@@ -95,27 +96,18 @@ struct TranslatedModule {
         if (CodeRange* r = range_of(address)) r->facts[static_cast<std::size_t>(address - r->start)] |= fact;
     }
     bool is_known_start(std::uint64_t address) const noexcept { return has_fact(address, fact_known_start); }
-    // Translations: of known blocks in a table parallel to known_starts, of others (entries found
-    // at run time, return sites inside blocks) in a hash map.
+    // Translations, per code byte: the offset of the translation in the cache + 1, or 0.
     std::optional<std::uint64_t> translation_of(std::uint64_t address) const noexcept {
-        std::uint32_t t = 0;
-        if (is_known_start(address)) {
-            t = known_translations[known_index(address)];
-        } else if (auto it = other_translations.find(address); it != other_translations.end()) {
-            t = it->second;
-        }
+        const CodeRange* r = range_of(address);
+        if (!r) return std::nullopt;
+        std::uint32_t t = r->translation[static_cast<std::size_t>(address - r->start)];
         if (t == 0) return std::nullopt;
         return cache.base() + t - 1;
     }
-    void set_translation(std::uint64_t address, std::uint64_t cache_address) {
-        std::uint32_t t = cache_address == 0 ? 0 : static_cast<std::uint32_t>(cache_address - cache.base() + 1);
-        if (is_known_start(address)) known_translations[known_index(address)] = t;
-        else if (t == 0) other_translations.erase(address);
-        else other_translations[address] = t;
-    }
-    std::size_t known_index(std::uint64_t address) const noexcept {
-        return static_cast<std::size_t>(std::lower_bound(known_starts.begin(), known_starts.end(), address) -
-                                        known_starts.begin());
+    void set_translation(std::uint64_t address, std::uint64_t cache_address) noexcept {
+        if (CodeRange* r = range_of(address))
+            r->translation[static_cast<std::size_t>(address - r->start)] =
+                cache_address == 0 ? 0 : static_cast<std::uint32_t>(cache_address - cache.base() + 1);
     }
 };
 
