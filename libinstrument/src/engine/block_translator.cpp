@@ -1,6 +1,8 @@
 #include "procscope/hex.hpp"
 #include "engine/block_translator.hpp"
 
+#include "x86_64/indirect_lookup_stub.hpp"
+
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -210,6 +212,9 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
     bool undecodable = false;
     decode_block(address, end, undecodable);
     const std::vector<DecodedInstruction>& instructions = instructions_;
+    // Its indirect entry (for the lookup) comes first; direct branches go past it.
+    map_here(address, x86_64::lookup_frame, true);
+    if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return ok;
     batch_blocks_.emplace_back(address, code_.pc());
     module_.set_translation(address, code_.pc());
     std::size_t body = instructions.size() - (end == BranchKind::none ? 0 : 1);
@@ -292,10 +297,15 @@ Expected<void> BlockTranslator::emit_jump(std::uint64_t target, ZydisMnemonic mn
         fixups_.push_back(Fixup{at, static_cast<std::uint8_t>(code_.pc() - at), mnemonic, target});
         return {};
     }
-    auto request = mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(target) : x86_64::jcc_to(mnemonic, target);
-    if (code_.emit(request)) return {};
-    if (mnemonic != ZYDIS_MNEMONIC_JMP)
+    if (mnemonic != ZYDIS_MNEMONIC_JMP) {
+        if (code_.emit(x86_64::jcc_to(mnemonic, target))) return {};
         return procscope::make_error(ErrorCode::unsupported, "conditional branch out of reach");
+    }
+    return emit_native_jump(target);
+}
+
+Expected<void> BlockTranslator::emit_native_jump(std::uint64_t target) {
+    if (code_.emit(x86_64::jmp_to(target))) return {};
     auto slot = module_.cache.literal(process_.memory(), target);
     if (!slot) return std::unexpected(std::move(slot.error()));
     return code_.emit(x86_64::jmp_indirect_rip(*slot));
@@ -449,23 +459,38 @@ Expected<void> BlockTranslator::emit_indirect(const DecodedInstruction& d, Branc
     map_here(d.address, 0, false);
     if (site != 0)
         if (auto ok = code_.emit(mov_word_rsp(6, site)); !ok) return ok;
-    return code_.emit(jmp_to(module_.lookup.entry));
+    LookupFlags flags = kind == BranchKind::indirect_jump ? LookupFlags::keep : LookupFlags::clobber;
+    return emit_inline_lookup(code_, module_.slots,
+                              flags == LookupFlags::keep ? module_.lookup.keep_flags : module_.lookup.clobber_flags, flags);
 }
 
 Expected<std::uint64_t> BlockTranslator::edge_stub(const EdgeInfo& edge, std::uint64_t destination) {
     code_.clear(module_.cache.code_end());
     pcs_.clear();
     std::uint64_t start = code_.pc();
+    map_here(edge.target, x86_64::lookup_frame, true);
+    if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return std::unexpected(std::move(ok.error()));
     map_here(edge.target, 0, true);
     if (auto ok = emit_edge(edge, [&] { return !module_.contains_code(edge.target) || flags_live_at(edge.target); }); !ok)
         return std::unexpected(std::move(ok.error()));
-    if (!code_.emit(x86_64::jmp_to(destination))) {
-        auto slot = module_.cache.literal(process_.memory(), destination);
-        if (!slot) return std::unexpected(std::move(slot.error()));
-        if (auto ok = code_.emit(x86_64::jmp_indirect_rip(*slot)); !ok) return std::unexpected(std::move(ok.error()));
-    }
+    if (auto ok = emit_native_jump(destination); !ok) return std::unexpected(std::move(ok.error()));
     if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
     for (const PcMapEntry& e : pcs_) module_.map.add_pc(e);
+    return start;
+}
+
+Expected<std::uint64_t> BlockTranslator::native_entry(std::uint64_t target) {
+    if (auto it = module_.native_entries.find(target); it != module_.native_entries.end()) return it->second;
+    code_.clear(module_.cache.code_end());
+    pcs_.clear();
+    std::uint64_t start = code_.pc();
+    map_here(target, x86_64::lookup_frame, true);
+    if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return std::unexpected(std::move(ok.error()));
+    map_here(target, 0, true);
+    if (auto ok = emit_native_jump(target); !ok) return std::unexpected(std::move(ok.error()));
+    if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
+    module_.map.add_pcs(pcs_);
+    module_.native_entries.emplace(target, start);
     return start;
 }
 

@@ -46,6 +46,8 @@ public:
     // Code for an indirect edge (site -> target): the client's edge code, then a jump to
     // `destination` (a translation or a native address). Returns where it starts.
     procscope::Expected<std::uint64_t> edge_stub(const EdgeInfo& edge, std::uint64_t destination);
+    // An indirect entry that goes to native `target` (one per target, kept in the module).
+    procscope::Expected<std::uint64_t> native_entry(std::uint64_t target);
 
 private:
     struct Fixup {
@@ -65,6 +67,8 @@ private:
     // jmp to the translation of `target` if it is module code (translated in this batch), else
     // to `target` natively.
     procscope::Expected<void> emit_jump(std::uint64_t target, ZydisMnemonic mnemonic = ZYDIS_MNEMONIC_JMP);
+    // jmp to `target` as it is (rel32 when in reach, else through a literal).
+    procscope::Expected<void> emit_native_jump(std::uint64_t target);
     procscope::Expected<void> emit_edge(const EdgeInfo& edge, std::function<bool()> flags_live);
     // Status flags live at `address` (read before written on some path), looking `depth` blocks
     // ahead; calls and returns end liveness (the ABI keeps no flags across them).

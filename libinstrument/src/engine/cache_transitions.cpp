@@ -135,8 +135,11 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
 Expected<void> Engine::publish(TargetProcess& process, ProcessState& state, TranslatedModule&,
                                const TranslatedBatch& batch) {
     // Every translated block can be reached by an indirect branch (returns, function pointers):
-    // a target in the table costs no stop.
-    return state.table.insert_many(process, batch.blocks);
+    // a target in the table costs no stop. The value is the block's indirect entry.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> entries;
+    entries.reserve(batch.blocks.size());
+    for (const auto& [original, cache] : batch.blocks) entries.emplace_back(original, cache - x86_64::indirect_entry_size);
+    return state.table.insert_many(process, entries);
 }
 
 Expected<std::uint64_t> Engine::translation_for(TargetProcess& process, ProcessState& state, TranslatedModule& m,
@@ -185,34 +188,47 @@ bool Engine::entry_trap(TargetProcess& process, ProcessState& state, TranslatedM
     return static_cast<bool>(process.set_registers(process.event_thread(), *regs));
 }
 
-bool Engine::lookup_miss(TargetProcess& process, ProcessState& state, TranslatedModule& m) {
+bool Engine::lookup_miss(TargetProcess& process, ProcessState& state, TranslatedModule& m, const x86_64::LookupTail& tail) {
     ++stops_.lookup_misses;
     pid_t tid = process.event_thread();
     auto regs = process.registers(tid);
     if (!regs) return false;
-    std::uint64_t key_at = regs->rsp + x86_64::lookup_key_offset_at_miss;
+    std::uint64_t key_at = regs->rsp + tail.key_offset;
     auto key = process.memory().read<std::uint64_t>(key_at);
     if (!key) return false;
-    std::uint64_t target = *key & key_address_mask;
-    auto site = static_cast<std::uint16_t>(*key >> 48);
-    std::uint64_t destination = target;
-    if (TranslatedModule* owner = state.module_with_code(target); owner && !owner->native) {
-        auto translated = translation_for(process, state, *owner, target);
-        if (translated) destination = *translated;
-        else leave_native(process, *owner, translated.error().message);
+    auto value = indirect_value(process, state, m, *key);
+    if (!value) {
+        warn(process, m.module.name + ": indirect target " + procscope::to_hex(*key & key_address_mask) + ": " +
+                          value.error().message);
+        return false;
     }
+    if (auto ok = state.table.insert(process, *key, *value); !ok) warn(process, "indirect target table: " + ok.error().message);
+    if (!write_u64(process, key_at, *value)) return false;
+    regs->rip = tail.tail;
+    return static_cast<bool>(process.set_registers(tid, *regs));
+}
+
+Expected<std::uint64_t> Engine::indirect_value(TargetProcess& process, ProcessState& state, TranslatedModule& m,
+                                               std::uint64_t key) {
+    std::uint64_t target = key & key_address_mask;
+    auto site = static_cast<std::uint16_t>(key >> 48);
+    // Where execution goes: a translation (also in another instrumented module), else native.
+    std::optional<std::uint64_t> translated;
+    if (TranslatedModule* owner = state.module_with_code(target); owner && !owner->native) {
+        auto done = translation_for(process, state, *owner, target);
+        if (done) translated = *done;
+        else leave_native(process, *owner, done.error().message);
+    }
+    BlockTranslator translator(m, process, *this);
     if (site != 0)
         if (auto it = m.sites.find(site); it != m.sites.end()) {
             EdgeInfo edge{process.pid(), &m.module, it->second.block, it->second.branch, target, it->second.kind};
-            BlockTranslator translator(m, process, *this);
-            auto stub = translator.edge_stub(edge, destination);
-            if (stub) destination = *stub;
-            else warn(process, m.module.name + ": edge code: " + stub.error().message);
+            auto stub = translator.edge_stub(edge, translated.value_or(target));
+            if (stub) return stub;
+            warn(process, m.module.name + ": edge code: " + stub.error().message);
         }
-    if (auto ok = state.table.insert(process, *key, destination); !ok) warn(process, "indirect target table: " + ok.error().message);
-    if (!write_u64(process, key_at, destination)) return false;
-    regs->rip = m.lookup.tail;
-    return static_cast<bool>(process.set_registers(tid, *regs));
+    if (translated) return *translated - x86_64::indirect_entry_size;
+    return translator.native_entry(target);
 }
 
 bool Engine::fault_stop(TargetProcess& process, ExceptionInfo& info) {
@@ -221,7 +237,10 @@ bool Engine::fault_stop(TargetProcess& process, ExceptionInfo& info) {
     ProcessState& state = it->second;
     if (info.signal == SIGTRAP && info.code == si_kernel && info.pc > 0) {
         std::uint64_t at = info.pc - 1;
-        if (TranslatedModule* m = state.module_with_cache(at); m && at == m->lookup.miss) return lookup_miss(process, state, *m);
+        if (TranslatedModule* m = state.module_with_cache(at)) {
+            if (at == m->lookup.clobber_flags.miss) return lookup_miss(process, state, *m, m->lookup.clobber_flags);
+            if (at == m->lookup.keep_flags.miss) return lookup_miss(process, state, *m, m->lookup.keep_flags);
+        }
         // The original code never runs: any int3 there is the engine's, also one a second
         // thread executed just before the first one's stop wrote the jump over it.
         if (TranslatedModule* m = state.module_with_code(at); m && !m->native) return entry_trap(process, state, *m, at);
@@ -253,17 +272,20 @@ void Engine::move_thread_out(TargetProcess& process, ProcessState& state, pid_t 
             (void)process.set_registers(tid, *regs);
             return;
         }
-        if (regs->rip == m->lookup.miss) {
+        for (const x86_64::LookupTail* tail : {&m->lookup.clobber_flags, &m->lookup.keep_flags}) {
+            if (regs->rip != tail->miss) continue;
             // About to stop for a new target: resolve it here, then step on from the tail.
-            std::uint64_t key_at = regs->rsp + x86_64::lookup_key_offset_at_miss;
+            std::uint64_t key_at = regs->rsp + tail->key_offset;
             auto key = process.memory().read<std::uint64_t>(key_at);
             if (!key) return;
-            std::uint64_t target = *key & key_address_mask;
-            std::uint64_t destination = target;
-            if (const std::uint64_t* known = state.table.find(*key)) destination = *known;
-            if (!write_u64(process, key_at, destination)) return;
-            regs->rip = m->lookup.tail;
+            const std::uint64_t* known = state.table.find(*key);
+            auto value = known ? Expected<std::uint64_t>(*known) : indirect_value(process, state, *m, *key);
+            if (!value || !write_u64(process, key_at, *value)) return;
+            regs->rip = tail->tail;
             if (!process.set_registers(tid, *regs)) return;
+        }
+        if (regs->rip == m->lookup.clobber_flags.tail || regs->rip == m->lookup.keep_flags.tail) {
+            if (auto ok = process.single_step(tid); !ok) return;
             continue;
         }
         // Glue between instructions (a lookup under way, a frame being built): step through it.

@@ -215,13 +215,13 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
         reports_.push_back(report);
         warn(process, module.name + " at " + procscope::to_hex(module.base) + " runs natively: " + why);
     };
-    // The lookup routine and its two table slots open the cache.
+    // The shared lookup code and its two table slots open the cache.
     auto base_slot = m.cache.slot(process.memory(), 0);
     auto mask_slot = base_slot ? m.cache.slot(process.memory(), 0) : base_slot;
     if (!mask_slot) return fail(mask_slot.error().message);
     m.slots = {*base_slot, *mask_slot};
     x86_64::CodeBuffer stub(m.cache.code_end());
-    auto lookup = x86_64::emit_lookup_stub(stub, m.slots);
+    auto lookup = x86_64::emit_lookup_tails(stub);
     if (!lookup) return fail(lookup.error().message);
     if (auto ok = m.cache.append(process.memory(), stub.bytes()); !ok) return fail(ok.error().message);
     m.lookup = *lookup;

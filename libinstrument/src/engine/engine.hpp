@@ -72,7 +72,11 @@ private:
     procscope::Expected<void> publish(TargetProcess& process, ProcessState& state, TranslatedModule& module,
                                       const TranslatedBatch& batch);
     bool entry_trap(TargetProcess& process, ProcessState& state, TranslatedModule& module, std::uint64_t address);
-    bool lookup_miss(TargetProcess& process, ProcessState& state, TranslatedModule& module);
+    bool lookup_miss(TargetProcess& process, ProcessState& state, TranslatedModule& module, const x86_64::LookupTail& tail);
+    // What the table maps `key` to: the indirect entry of the target's translation (or an edge
+    // stub for a tagged key, or an entry that goes native).
+    procscope::Expected<std::uint64_t> indirect_value(TargetProcess& process, ProcessState& state, TranslatedModule& module,
+                                                      std::uint64_t key);
     void leave_native(TargetProcess& process, TranslatedModule& module, const std::string& why);
     procscope::Expected<void> restore_original_code(TargetProcess& process, const TranslatedModule& module);
     void move_thread_out(TargetProcess& process, ProcessState& state, pid_t tid);

@@ -71,6 +71,7 @@ struct TranslatedModule {
     bool native = false;  // the engine gave up on it: original code restored, runs natively
     std::string problem;  // why, for the report
     std::shared_ptr<std::uint16_t> next_site; // tags of indirect branches: one counter per process
+    std::unordered_map<std::uint64_t, std::uint64_t> native_entries; // native target -> its indirect entry
     std::unordered_map<std::uint16_t, IndirectSite> sites;
 
     bool contains_code(std::uint64_t address) const noexcept { return range_of(address) != nullptr; }

@@ -153,6 +153,11 @@ ZydisEncoderRequest cmp_memory_imm(ZydisRegister base, std::int32_t displacement
                                      imm(static_cast<std::uint64_t>(static_cast<std::int64_t>(value)))});
 }
 ZydisEncoderRequest cmp_reg_rip(ZydisRegister r, std::uint64_t slot) { return with(ZYDIS_MNEMONIC_CMP, {reg(r), rip(slot, 8)}); }
+ZydisEncoderRequest add_reg8_imm(ZydisRegister r, std::uint8_t value) { return with(ZYDIS_MNEMONIC_ADD, {reg(r), imm(value)}); }
+ZydisEncoderRequest setcc_reg8(ZydisMnemonic setcc, ZydisRegister r) { return with(setcc, {reg(r)}); }
+ZydisEncoderRequest jmp_memory(ZydisRegister base, std::int32_t displacement) {
+    return with(ZYDIS_MNEMONIC_JMP, {mem(base, ZYDIS_REGISTER_NONE, 0, displacement, 8)});
+}
 ZydisEncoderRequest plain(ZydisMnemonic mnemonic) { return request(mnemonic); }
 ZydisEncoderRequest ret_pop(std::uint16_t bytes) { return with(ZYDIS_MNEMONIC_RET, {imm(bytes)}); }
 

@@ -69,6 +69,9 @@ ZydisEncoderRequest add_reg_imm(ZydisRegister reg, std::int32_t value);
 ZydisEncoderRequest cmp_reg_memory(ZydisRegister reg, ZydisRegister base, std::int32_t displacement);
 ZydisEncoderRequest cmp_memory_imm(ZydisRegister base, std::int32_t displacement, std::int32_t value);
 ZydisEncoderRequest cmp_reg_rip(ZydisRegister reg, std::uint64_t slot);
+ZydisEncoderRequest add_reg8_imm(ZydisRegister reg, std::uint8_t value);    // add al, imm8
+ZydisEncoderRequest setcc_reg8(ZydisMnemonic setcc, ZydisRegister reg);     // seto al, ...
+ZydisEncoderRequest jmp_memory(ZydisRegister base, std::int32_t displacement); // jmp qword [base+d]
 ZydisEncoderRequest plain(ZydisMnemonic mnemonic);                    // pushfq, popfq, int3, ud2, ...
 ZydisEncoderRequest ret_pop(std::uint16_t bytes);                     // ret imm16
 

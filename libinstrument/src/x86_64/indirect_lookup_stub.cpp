@@ -4,44 +4,72 @@ namespace instrument::x86_64 {
 
 using procscope::Expected;
 
-// Linear probing over 16-byte {key, value} entries; the table always ends in empty entries
-// (indirect_targets keeps a slack past the mask), so the probe needs no wrap-around.
-Expected<LookupStub> emit_lookup_stub(CodeBuffer& code, const LookupSlots& slots) {
+namespace {
+constexpr ZydisRegister rax = ZYDIS_REGISTER_RAX, rcx = ZYDIS_REGISTER_RCX, rdx = ZYDIS_REGISTER_RDX,
+                        rsp = ZYDIS_REGISTER_RSP, al = ZYDIS_REGISTER_AL;
+
+Expected<void> emit_all(CodeBuffer& code, std::initializer_list<ZydisEncoderRequest> requests) {
+    for (const ZydisEncoderRequest& r : requests)
+        if (auto ok = code.emit(r); !ok) return ok;
+    return {};
+}
+
+// Saved registers above the key: rdx, rcx (and rax with the flags).
+std::int32_t key_offset(LookupFlags flags) { return flags == LookupFlags::keep ? 24 : 16; }
+
+// rcx = value of the entry rcx points at; it replaces the key; registers back; jmp [rsp].
+Expected<void> emit_hit_and_tail(CodeBuffer& code, LookupFlags flags, std::uint64_t* tail) {
+    if (auto ok = emit_all(code, {mov_reg_memory(rcx, rcx, 8), mov_memory_reg(rsp, key_offset(flags), rcx)}); !ok)
+        return ok;
+    if (tail) *tail = code.pc();
+    if (flags == LookupFlags::keep)
+        if (auto ok = emit_all(code, {add_reg8_imm(al, 0x7f), plain(ZYDIS_MNEMONIC_SAHF), pop_register(rax)}); !ok)
+            return ok;
+    return emit_all(code, {pop_register(rdx), pop_register(rcx), jmp_memory(rsp, 0)});
+}
+} // namespace
+
+Expected<void> emit_indirect_entry(CodeBuffer& code) {
+    std::uint64_t at = code.pc();
+    if (auto ok = code.emit(lea_rsp(lookup_frame)); !ok) return ok;
+    if (code.pc() - at != indirect_entry_size)
+        return procscope::make_error(procscope::ErrorCode::unsupported, "indirect entry of unexpected size");
+    return {};
+}
+
+Expected<void> emit_inline_lookup(CodeBuffer& code, const LookupSlots& slots, const LookupTail& tail, LookupFlags flags) {
+    if (auto ok = emit_all(code, {push_register(rcx), push_register(rdx)}); !ok) return ok;
+    if (flags == LookupFlags::keep)
+        if (auto ok = emit_all(code, {push_register(rax), plain(ZYDIS_MNEMONIC_LAHF), setcc_reg8(ZYDIS_MNEMONIC_SETO, al)}); !ok)
+            return ok;
+    if (auto ok = emit_all(code, {mov_reg_memory(rdx, rsp, key_offset(flags)), mov_reg_reg(rcx, rdx),
+                                  imul_reg_imm(rcx, static_cast<std::int32_t>(lookup_hash_multiplier)),
+                                  shift_right(rcx, lookup_hash_shift), and_reg_rip(rcx, slots.table_mask), shift_left(rcx, 4),
+                                  add_reg_rip(rcx, slots.table_base), cmp_reg_memory(rdx, rcx, 0),
+                                  jcc_to(ZYDIS_MNEMONIC_JNZ, tail.probe)});
+        !ok)
+        return ok;
+    return emit_hit_and_tail(code, flags, nullptr);
+}
+
+Expected<LookupStub> emit_lookup_tails(CodeBuffer& code) {
     LookupStub stub;
-    stub.entry = code.pc();
-    auto emit = [&](ZydisEncoderRequest r) { return code.emit(r); };
-    constexpr ZydisRegister rax = ZYDIS_REGISTER_RAX, rcx = ZYDIS_REGISTER_RCX, rsp = ZYDIS_REGISTER_RSP;
-    for (auto r : {push_register(rcx), plain(ZYDIS_MNEMONIC_PUSHFQ), push_register(rax),
-                   mov_reg_memory(rcx, rsp, 24), mov_reg_reg(rax, rcx),
-                   imul_reg_imm(rax, static_cast<std::int32_t>(lookup_hash_multiplier)),
-                   shift_right(rax, lookup_hash_shift), and_reg_rip(rax, slots.table_mask), shift_left(rax, 4),
-                   add_reg_rip(rax, slots.table_base)})
-        if (auto ok = emit(r); !ok) return std::unexpected(ok.error());
-    // probe: cmp rcx,[rax]; je hit; cmp qword [rax],0; je miss; add rax,16; jmp probe
-    std::uint64_t probe = code.pc();
-    if (auto ok = emit(cmp_reg_memory(rcx, rax, 0)); !ok) return std::unexpected(ok.error());
-    std::uint64_t je_hit = code.pc();
-    if (auto ok = emit(jcc_to(ZYDIS_MNEMONIC_JZ, je_hit)); !ok) return std::unexpected(ok.error());
-    if (auto ok = emit(cmp_memory_imm(rax, 0, 0)); !ok) return std::unexpected(ok.error());
-    std::uint64_t je_miss = code.pc();
-    if (auto ok = emit(jcc_to(ZYDIS_MNEMONIC_JZ, je_miss)); !ok) return std::unexpected(ok.error());
-    if (auto ok = emit(add_reg_imm(rax, 16)); !ok) return std::unexpected(ok.error());
-    if (auto ok = emit(jmp_to(probe)); !ok) return std::unexpected(ok.error());
-    // hit: mov rax,[rax+8]; mov [rsp+24],rax
-    std::uint64_t hit = code.pc();
-    if (auto ok = emit(mov_reg_memory(rax, rax, 8)); !ok) return std::unexpected(ok.error());
-    if (auto ok = emit(mov_memory_reg(rsp, 24, rax)); !ok) return std::unexpected(ok.error());
-    // tail: pop rax; popfq; pop rcx; ret 128
-    stub.tail = code.pc();
-    for (auto r : {pop_register(rax), plain(ZYDIS_MNEMONIC_POPFQ), pop_register(rcx),
-                   ret_pop(static_cast<std::uint16_t>(lookup_red_zone))})
-        if (auto ok = emit(r); !ok) return std::unexpected(ok.error());
-    stub.miss = code.pc();
-    if (auto ok = emit(plain(ZYDIS_MNEMONIC_INT3)); !ok) return std::unexpected(ok.error());
-    stub.end = code.pc();
-    // The two forward branches, now that their targets are known (jcc rel32 is 6 bytes).
-    if (auto ok = code.emit_at(je_hit, 6, jcc_to(ZYDIS_MNEMONIC_JZ, hit)); !ok) return std::unexpected(ok.error());
-    if (auto ok = code.emit_at(je_miss, 6, jcc_to(ZYDIS_MNEMONIC_JZ, stub.miss)); !ok) return std::unexpected(ok.error());
+    for (LookupFlags flags : {LookupFlags::clobber, LookupFlags::keep}) {
+        LookupTail& t = flags == LookupFlags::keep ? stub.keep_flags : stub.clobber_flags;
+        t.key_offset = static_cast<std::uint64_t>(key_offset(flags));
+        // probe: add rcx,16; cmp rdx,[rcx]; je hit; cmp qword [rcx],0; jne probe; int3
+        // (the table ends in empty entries, so the probe never wraps)
+        t.probe = code.pc();
+        if (auto ok = emit_all(code, {add_reg_imm(rcx, 16), cmp_reg_memory(rdx, rcx, 0)}); !ok) return std::unexpected(ok.error());
+        std::uint64_t je_hit = code.pc();
+        if (auto ok = emit_all(code, {jcc_to(ZYDIS_MNEMONIC_JZ, je_hit), cmp_memory_imm(rcx, 0, 0), jcc_to(ZYDIS_MNEMONIC_JNZ, t.probe)}); !ok)
+            return std::unexpected(ok.error());
+        t.miss = code.pc();
+        if (auto ok = code.emit(plain(ZYDIS_MNEMONIC_INT3)); !ok) return std::unexpected(ok.error());
+        std::uint64_t hit = code.pc();
+        if (auto ok = emit_hit_and_tail(code, flags, &t.tail); !ok) return std::unexpected(ok.error());
+        if (auto ok = code.emit_at(je_hit, 6, jcc_to(ZYDIS_MNEMONIC_JZ, hit)); !ok) return std::unexpected(ok.error());
+    }
     return stub;
 }
 
