@@ -42,8 +42,7 @@ public:
                                 static_cast<std::int16_t>(e.rsp_adjust), e.exact});
     }
     void add_pcs(std::span<const PcMapEntry> entries) {
-        pcs_.reserve(pcs_.size() + entries.size());
-        for (const PcMapEntry& e : entries) add_pc(e);
+        for (const PcMapEntry& e : entries) add_pc(e); // (amortized growth: no exact reserve here)
     }
     // The original instruction for a cache pc (nullopt outside any translation).
     std::optional<OriginalLocation> locate(std::uint64_t cache_pc) const noexcept;

@@ -46,16 +46,13 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
     if (whole_ranges)
         for (CodeRange& r : m.code) std::fill(r.current.begin(), r.current.end(), int3);
     for (const auto& [original, cache] : blocks) m.add_fact(original, fact_possible_entry);
-    struct Span {
-        std::uint64_t low = ~std::uint64_t{0}, high = 0;
-    };
-    std::vector<Span> changed(m.code.size());
+    // Byte intervals written, coalesced before writing (entries of a run-time batch can be spread
+    // over the whole module: one span from the lowest to the highest would rewrite megabytes).
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> changed;
     std::vector<std::pair<std::uint64_t, std::uint8_t>> opcodes; // written last
     auto occupy = [&](CodeRange& r, std::uint64_t from, std::uint64_t to) {
         for (std::uint64_t a = from; a < to; ++a) r.facts[static_cast<std::size_t>(a - r.start)] |= fact_occupied;
-        Span& s = changed[static_cast<std::size_t>(&r - m.code.data())];
-        s.low = std::min(s.low, from);
-        s.high = std::max(s.high, to);
+        changed.emplace_back(from, to);
     };
     auto put_rel32 = [](CodeRange& r, std::uint64_t at, std::uint64_t to) {
         std::int64_t rel = static_cast<std::int64_t>(to) - static_cast<std::int64_t>(at + 5);
@@ -109,14 +106,22 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
         }
         if (!placed) ++m.counters.unpatchable_entries;
     }
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
+    if (whole_ranges) {
+        for (const CodeRange& r : m.code) spans.emplace_back(r.start, r.end);
+    } else {
+        std::ranges::sort(changed);
+        for (const auto& [from, to] : changed)
+            if (!spans.empty() && from <= spans.back().second + 64 && m.range_of(from) == m.range_of(spans.back().first))
+                spans.back().second = std::max(spans.back().second, to);
+            else
+                spans.emplace_back(from, to);
+    }
     auto write_spans = [&]() -> Expected<void> {
-        for (std::size_t i = 0; i < m.code.size(); ++i) {
-            CodeRange& r = m.code[i];
-            std::uint64_t low = whole_ranges ? r.start : changed[i].low;
-            std::uint64_t high = whole_ranges ? r.end : changed[i].high;
-            if (low >= high) continue;
-            auto bytes = std::span<const std::uint8_t>(r.current).subspan(static_cast<std::size_t>(low - r.start),
-                                                                          static_cast<std::size_t>(high - low));
+        for (const auto& [low, high] : spans) {
+            const CodeRange* r = m.range_of(low);
+            auto bytes = std::span<const std::uint8_t>(r->current).subspan(static_cast<std::size_t>(low - r->start),
+                                                                           static_cast<std::size_t>(high - low));
             if (auto ok = process.memory().write(low, std::as_bytes(bytes)); !ok) return ok;
         }
         return {};

@@ -36,35 +36,51 @@ const std::uint64_t* IndirectTargets::find(std::uint64_t key) const noexcept {
 }
 
 Expected<void> IndirectTargets::insert(TargetProcess& process, std::uint64_t key, std::uint64_t value) {
-    if (base_ == 0 || (entries_.size() + 1) * 4 > capacity_ * 3) {
-        entries_[key] = value;
-        return rebuild(process, base_ == 0 ? initial_capacity : capacity_ * 2);
-    }
-    std::size_t index = x86_64::lookup_slot_of(key, capacity_ - 1);
-    while (keys_[index] != 0 && keys_[index] != key) ++index;
-    // The last entry stays empty so every probe ends.
-    if (index + 1 >= keys_.size()) {
-        entries_[key] = value;
-        return rebuild(process, capacity_ * 2);
-    }
-    entries_[key] = value;
-    std::uint64_t entry = base_ + index * 16;
-    if (auto ok = write_u64(process, entry + 8, value); !ok) return ok;
-    if (keys_[index] == key) return {};
-    if (auto ok = write_u64(process, entry, key); !ok) return ok;
-    keys_[index] = key;
-    return {};
+    std::pair<std::uint64_t, std::uint64_t> one[] = {{key, value}};
+    return insert_many(process, one);
 }
 
 Expected<void> IndirectTargets::insert_many(TargetProcess& process,
                                             std::span<const std::pair<std::uint64_t, std::uint64_t>> entries) {
-    if (entries.size() < 64) {
-        for (const auto& [key, value] : entries)
-            if (auto ok = insert(process, key, value); !ok) return ok;
-        return {};
-    }
     for (const auto& [key, value] : entries) entries_[key] = value;
-    return rebuild(process, std::max(capacity_, initial_capacity));
+    if (base_ == 0 || entries_.size() * 4 > capacity_ * 3)
+        return rebuild(process, base_ == 0 ? initial_capacity : capacity_ * 2);
+    // Into the mirror, remembering which entries changed (and whether their key is new); then
+    // those entries are written.
+    std::vector<std::pair<std::size_t, bool>> changed;
+    changed.reserve(entries.size());
+    for (const auto& [key, value] : entries) {
+        std::size_t index = x86_64::lookup_slot_of(key, capacity_ - 1);
+        while (table_[index * 2] != 0 && table_[index * 2] != key) ++index;
+        // The last entry stays empty so every probe ends.
+        if (index + 1 >= table_.size() / 2) return rebuild(process, capacity_ * 2);
+        changed.emplace_back(index, table_[index * 2] == 0);
+        table_[index * 2 + 1] = value;
+        table_[index * 2] = key;
+    }
+    return write_entries(process, changed);
+}
+
+Expected<void> IndirectTargets::write_entries(TargetProcess& process, std::vector<std::pair<std::size_t, bool>>& changed) {
+    std::ranges::sort(changed);
+    // Runs of nearby entries, each written twice: first with new keys still 0 (every new value
+    // is in place before its key), then whole. A reader sees an entry empty, as it was, or whole.
+    std::size_t i = 0;
+    while (i < changed.size()) {
+        std::size_t first = changed[i].first, last = first;
+        std::size_t j = i + 1;
+        while (j < changed.size() && changed[j].first - last <= 16) last = changed[j++].first;
+        std::vector<std::uint64_t> run(table_.begin() + static_cast<std::ptrdiff_t>(first * 2),
+                                       table_.begin() + static_cast<std::ptrdiff_t>(last * 2 + 2));
+        std::vector<std::uint64_t> values_first = run;
+        for (std::size_t k = i; k < j; ++k)
+            if (changed[k].second) values_first[(changed[k].first - first) * 2] = 0;
+        std::uint64_t address = base_ + first * 16;
+        if (auto ok = process.memory().write(address, std::as_bytes(std::span(values_first))); !ok) return ok;
+        if (auto ok = process.memory().write(address, std::as_bytes(std::span(run))); !ok) return ok;
+        i = j;
+    }
+    return {};
 }
 
 Expected<void> IndirectTargets::erase_range(TargetProcess& process, std::uint64_t start, std::uint64_t end) {
@@ -80,13 +96,11 @@ Expected<void> IndirectTargets::erase_range(TargetProcess& process, std::uint64_
 Expected<void> IndirectTargets::rebuild(TargetProcess& process, std::size_t capacity) {
     // At most 3/4 full: short probes, and libc's 72,000 blocks fit 2 MiB.
     while (entries_.size() * 4 > capacity * 3) capacity *= 2;
-    std::vector<std::uint64_t> keys(capacity + slack, 0);
     std::vector<std::uint64_t> table((capacity + slack) * 2, 0);
     for (const auto& [key, value] : entries_) {
         std::size_t index = x86_64::lookup_slot_of(key, capacity - 1);
-        while (keys[index] != 0) ++index;
-        if (index + 1 >= keys.size()) return rebuild(process, capacity * 2);
-        keys[index] = key;
+        while (table[index * 2] != 0) ++index;
+        if (index + 1 >= table.size() / 2) return rebuild(process, capacity * 2);
         table[index * 2] = key;
         table[index * 2 + 1] = value;
     }
@@ -97,7 +111,7 @@ Expected<void> IndirectTargets::rebuild(TargetProcess& process, std::size_t capa
     // The old table stays mapped: a thread may still be probing it.
     base_ = *base;
     capacity_ = capacity;
-    keys_ = std::move(keys);
+    table_ = std::move(table);
     return write_slots(process);
 }
 

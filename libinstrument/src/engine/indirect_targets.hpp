@@ -44,10 +44,11 @@ private:
     static constexpr std::size_t slack = 64; // entries past the mask, so a probe never wraps
     procscope::Expected<void> rebuild(TargetProcess& process, std::size_t capacity);
     procscope::Expected<void> write_slots(TargetProcess& process);
+    procscope::Expected<void> write_entries(TargetProcess& process, std::vector<std::pair<std::size_t, bool>>& changed);
 
     std::uint64_t base_ = 0; // target address of entry 0, 0 before the first table
     std::size_t capacity_ = 0;
-    std::vector<std::uint64_t> keys_; // mirror of the target's table: capacity + slack
+    std::vector<std::uint64_t> table_; // mirror of the target's table: (capacity + slack) {key, value}
     std::unordered_map<std::uint64_t, std::uint64_t> entries_;
     std::vector<x86_64::LookupSlots> slots_;
 };
