@@ -248,6 +248,10 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
         if (auto ok = process.move_breakpoints(r.start, r.end, [&](std::uint64_t a) { return m.translation_of(a).value_or(0); });
             !ok)
             warn(process, module.name + ": " + ok.error().message);
+    // A thread stopped in this code (an attach) resumes where it is: no entry jump may cover that.
+    for (pid_t tid : process.threads())
+        if (auto regs = process.registers(tid); regs && m.contains_code(regs->rip))
+            m.add_fact(regs->rip, fact_possible_entry);
     // From here on the original code never runs: int3 everywhere but at the entry jumps.
     if (auto ok = write_entry_jumps(process, m, batch.blocks, true); !ok) {
         leave_native(process, m, ok.error().message);
