@@ -138,41 +138,16 @@ std::string describe(const std::vector<CoveragePoint>& points) {
     return out;
 }
 
-struct Instruction {
-    std::uint64_t address = 0;
-    std::string mnemonic;
-    std::string text; // "jne    11d0 <work_a+0x10>"
-};
+using Instruction = instrument_test::ObjdumpInstruction;
+using instrument_test::branch_target;
 
 // The instructions of `function` of the target, as objdump disassembles them.
 std::vector<Instruction> disassemble(const std::string& function) {
-    auto listed = instrument_test::run(
-        {"objdump", "-d", "--no-show-raw-insn", "--disassemble=" + function, program(target_name)}, "", run_limit);
-    SymbolExtent extent = function_of(function);
-    std::vector<Instruction> out;
-    std::istringstream lines(listed.out);
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::size_t colon = line.find(":\t");
-        std::size_t first = line.find_first_not_of(' ');
-        if (colon == std::string::npos || first >= colon) continue;
-        char* end = nullptr;
-        std::uint64_t address = std::strtoull(line.c_str() + first, &end, 16);
-        if (end != line.c_str() + colon || !extent.contains(address)) continue;
-        std::string text = line.substr(colon + 2);
-        for (std::string_view prefix : {"notrack ", "bnd "})
-            if (text.starts_with(prefix)) text.erase(0, prefix.size());
-        out.push_back({address, text.substr(0, text.find_first_of(" \t")), text});
-    }
-    return out;
+    return instrument_test::disassemble_function(program(target_name), function, function_of(function));
 }
 
 bool is_conditional_jump(const Instruction& i) { return i.mnemonic.starts_with("j") && i.mnemonic != "jmp"; }
 
-// The direct target of "jne    11d0 <work_a+0x10>".
-std::uint64_t branch_target(const Instruction& i) {
-    return std::stoull(i.text.substr(i.text.find_first_of(" \t")), nullptr, 16);
-}
 
 // What the client saw of one block it instrumented: its counter, read through the shared
 // mapping, and the code that sets it.

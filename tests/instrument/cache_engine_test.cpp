@@ -207,47 +207,16 @@ std::optional<long long> engine_stops(const std::string& summary) {
 }
 // ---------------------------------------------------------------------------------------------
 
-struct Instruction {
-    std::uint64_t address = 0;
-    std::string text; // "call   1139 <case_0>"
-};
+using Instruction = instrument_test::ObjdumpInstruction;
+using instrument_test::branch_target;
 
 // The instructions of `function` in `path`, as objdump disassembles them.
 std::vector<Instruction> disassemble(const std::string& path, const std::string& function) {
-    CommandResult listed = instrument_test::run(
-        {"objdump", "-d", "--no-show-raw-insn", "--disassemble=" + function, path}, "", run_limit);
-    SymbolExtent extent = function_of(path, function);
-    std::vector<Instruction> out;
-    std::istringstream lines(listed.out);
-    std::string line;
-    while (std::getline(lines, line)) {
-        // "    11dc:\tjmp    *%rax"
-        std::size_t colon = line.find(":\t");
-        std::size_t first = line.find_first_not_of(' ');
-        if (colon == std::string::npos || first >= colon) continue;
-        char* end = nullptr;
-        std::uint64_t address = std::strtoull(line.c_str() + first, &end, 16);
-        if (end != line.c_str() + colon || !extent.contains(address)) continue;
-        out.push_back({address, line.substr(colon + 2)});
-    }
-    return out;
-}
-
-std::string mnemonic(const Instruction& instruction) {
-    std::string text = instruction.text;
-    for (std::string_view prefix : {"notrack ", "bnd ", "rep ", "repz ", "lock "})
-        if (text.starts_with(prefix)) text.erase(0, prefix.size());
-    return text.substr(0, text.find_first_of(" \t"));
+    return instrument_test::disassemble_function(path, function, function_of(path, function));
 }
 
 bool calls(const Instruction& instruction, const std::string& callee) {
-    return mnemonic(instruction) == "call" && instruction.text.find("<" + callee + ">") != std::string::npos;
-}
-
-// The direct branch target of "je     11cb <choose+0xa>".
-std::uint64_t branch_target(const Instruction& instruction) {
-    std::string operand = instruction.text.substr(instruction.text.find_first_of(" \t"));
-    return std::stoull(operand, nullptr, 16);
+    return instruction.mnemonic == "call" && instruction.text.find("<" + callee + ">") != std::string::npos;
 }
 
 std::string describe_offsets(const std::set<std::uint64_t>& offsets, const std::string& path) {
@@ -424,7 +393,7 @@ std::vector<std::uint64_t> case_entries(const std::vector<Instruction>& code) {
         REQUIRE_MESSAGE(call != code.end(), "dispatch() does not call case_" << n);
         auto at = call;
         while (at != code.begin()) {
-            std::string m = mnemonic(*std::prev(at));
+            std::string m = std::prev(at)->mnemonic;
             if (m == "jmp" || m == "ret") break;
             --at;
         }
@@ -441,7 +410,7 @@ TEST_CASE("cache engine: the blocks of a switch compiled to a jump table are cov
     const std::string path = program("jumptable");
     auto code = disassemble(path, "dispatch");
     bool indirect = std::ranges::any_of(code, [](const Instruction& i) {
-        return mnemonic(i) == "jmp" && i.text.find('*') != std::string::npos;
+        return i.mnemonic == "jmp" && i.text.find('*') != std::string::npos;
     });
     REQUIRE_MESSAGE(indirect, "the compiler did not make dispatch() a jump table; the test needs one");
     auto entries = case_entries(code);
@@ -813,7 +782,7 @@ TEST_CASE("cache engine: -covtype edge reports the edge taken and not the one ne
     // choose(): "test; jcc OTHER; <fallthrough>": the side that calls took_a is the taken one.
     auto code = disassemble(path, "choose");
     auto branch = std::ranges::find_if(code, [](const Instruction& i) {
-        std::string m = mnemonic(i);
+        std::string m = i.mnemonic;
         return m.starts_with("j") && m != "jmp";
     });
     REQUIRE(branch != code.end());

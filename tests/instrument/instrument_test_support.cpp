@@ -313,4 +313,30 @@ std::string read_file(const std::string& path) {
     return text.str();
 }
 
+std::vector<ObjdumpInstruction> disassemble_function(const std::string& path, const std::string& function,
+                                                     const SymbolExtent& extent) {
+    CommandResult listed = run({"objdump", "-d", "--no-show-raw-insn", "--disassemble=" + function, path});
+    std::vector<ObjdumpInstruction> out;
+    std::istringstream lines(listed.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+        // "    11dc:\tnotrack jmp *%rax"
+        std::size_t colon = line.find(":\t");
+        std::size_t first = line.find_first_not_of(' ');
+        if (colon == std::string::npos || first >= colon) continue;
+        char* end = nullptr;
+        std::uint64_t address = std::strtoull(line.c_str() + first, &end, 16);
+        if (end != line.c_str() + colon || !extent.contains(address)) continue;
+        std::string text = line.substr(colon + 2);
+        for (std::string_view prefix : {"notrack ", "bnd ", "rep ", "repz ", "lock "})
+            if (text.starts_with(prefix)) text.erase(0, prefix.size());
+        out.push_back({address, text.substr(0, text.find_first_of(" \t")), text});
+    }
+    return out;
+}
+
+std::uint64_t branch_target(const ObjdumpInstruction& instruction) {
+    return std::stoull(instruction.text.substr(instruction.text.find_first_of(" \t")), nullptr, 16);
+}
+
 } // namespace instrument_test

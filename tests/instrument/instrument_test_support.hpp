@@ -65,6 +65,19 @@ std::map<std::string, SymbolExtent> nm_functions(const std::string& path);
 // Instruction start addresses of the executable sections as `objdump -d` disassembles them.
 std::set<std::uint64_t> objdump_instruction_starts(const std::string& path);
 
+// One instruction as `objdump -d --no-show-raw-insn` prints it, prefixes (notrack, bnd, rep,
+// repz, lock) left out: text "jne    11d0 <work_a+0x10>", mnemonic "jne".
+struct ObjdumpInstruction {
+    std::uint64_t address = 0;
+    std::string mnemonic;
+    std::string text;
+};
+// The instructions of `function` (its extent from nm) in `path`.
+std::vector<ObjdumpInstruction> disassemble_function(const std::string& path, const std::string& function,
+                                                     const SymbolExtent& extent);
+// The direct target of a branch or call: "jne    11d0 <work_a+0x10>" -> 0x11d0.
+std::uint64_t branch_target(const ObjdumpInstruction& instruction);
+
 // Offsets of a module in a `module+0xoffset` file.
 std::set<std::uint64_t> read_plain_coverage(const std::string& path, const std::string& module);
 

@@ -19,19 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct OpenElf {
-    procscope::MappedFile mapped;
-    objfile::ElfFile elf;
-};
-
-OpenElf open_elf(const std::string& path) {
-    auto mapped = procscope::MappedFile::open(path);
-    REQUIRE(mapped);
-    auto elf = objfile::ElfFile::parse(mapped->bytes(), path);
-    REQUIRE(elf);
-    return {std::move(*mapped), std::move(*elf)};
-}
-
 std::string fresh_dir(const std::string& name) {
     std::string dir = testsupport::temp_dir() + "/" + name;
     fs::remove_all(dir);

@@ -14,24 +14,12 @@
 #include "objfile/elf_file.hpp"
 #include "objfile/elf_symbols.hpp"
 #include "procscope/mapped_file.hpp"
+#include "resolver_checks.hpp"
 #include "symbols/image_file.hpp"
 
 using namespace symtest;
 
 namespace {
-
-struct OpenElf {
-    procscope::MappedFile mapped;
-    objfile::ElfFile elf;
-};
-
-OpenElf open_elf(const std::string& path) {
-    auto mapped = procscope::MappedFile::open(path);
-    REQUIRE(mapped);
-    auto elf = objfile::ElfFile::parse(mapped->bytes(), path);
-    REQUIRE(elf);
-    return {std::move(*mapped), std::move(*elf)};
-}
 
 std::shared_ptr<const symbols::ImageFile> open_image(const std::string& path, const symbols::DebugFileSearch& search) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -49,4 +49,12 @@ void install_by_build_id(const std::string& debug_dir, const std::string& binary
     std::filesystem::copy_file(debug_file, target, std::filesystem::copy_options::overwrite_existing);
 }
 
+OpenElf open_elf(const std::string& path) {
+    auto mapped = procscope::MappedFile::open(path);
+    REQUIRE(mapped);
+    auto elf = objfile::ElfFile::parse(mapped->bytes(), path);
+    REQUIRE(elf);
+    return {std::move(*mapped), std::move(*elf)};
+}
+
 } // namespace symtest

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "known_child.hpp"
+#include "objfile/elf_file.hpp"
+#include "procscope/mapped_file.hpp"
 #include "symbols/resolver.hpp"
 
 namespace symtest {
@@ -22,6 +24,13 @@ std::string file_bytes(const std::string& path, std::uint64_t offset, std::size_
 
 // The build-id of the ELF file at `path`, lower-case hex.
 std::string build_id_of(const std::string& path);
+
+// An ELF file mapped and parsed (REQUIREs both).
+struct OpenElf {
+    procscope::MappedFile mapped;
+    objfile::ElfFile elf;
+};
+OpenElf open_elf(const std::string& path);
 
 // Lays out `debug_file` for `binary` as <debug_dir>/.build-id/xx/rest.debug.
 void install_by_build_id(const std::string& debug_dir, const std::string& binary, const std::string& debug_file);
