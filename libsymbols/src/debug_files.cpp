@@ -68,26 +68,22 @@ int DebugFileProbe::open_candidate(const std::string& path) const {
     return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 }
 
+int DebugFileProbe::stat_candidate(const std::string& path, struct stat& st) const {
+    if (auto relative = root_fd_ >= 0 ? below_root(path, search_.root) : std::nullopt)
+        return ::fstatat(root_fd_, relative->c_str(), &st, 0);
+    return ::stat(path.c_str(), &st);
+}
+
 bool DebugFileProbe::is_regular_file(const std::string& path) const {
     struct stat st {};
-    int status = -1;
-    if (auto relative = root_fd_ >= 0 ? below_root(path, search_.root) : std::nullopt)
-        status = ::fstatat(root_fd_, relative->c_str(), &st, 0);
-    else
-        status = ::stat(path.c_str(), &st);
-    return status == 0 && S_ISREG(st.st_mode);
+    return stat_candidate(path, st) == 0 && S_ISREG(st.st_mode);
 }
 
 bool DebugFileProbe::directory_exists(const std::string& path) const {
     std::lock_guard lock(mutex_);
     if (auto it = directories_.find(path); it != directories_.end()) return it->second;
     struct stat st {};
-    int status = -1;
-    if (auto relative = root_fd_ >= 0 ? below_root(path, search_.root) : std::nullopt)
-        status = ::fstatat(root_fd_, relative->c_str(), &st, 0);
-    else
-        status = ::stat(path.c_str(), &st);
-    bool exists = status == 0 && S_ISDIR(st.st_mode);
+    bool exists = stat_candidate(path, st) == 0 && S_ISDIR(st.st_mode);
     directories_.emplace(path, exists);
     return exists;
 }

@@ -1,6 +1,8 @@
 // Finding the separate debug file of a stripped binary, as gdb does.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +59,8 @@ private:
     // `path` relative to the root descriptor when it lies below the root, else as it is.
     int open_candidate(const std::string& path) const;
     bool is_regular_file(const std::string& path) const;
+    // stat(2) of a candidate, through the process root's descriptor when it lies below it.
+    int stat_candidate(const std::string& path, struct stat& st) const;
     bool directory_exists(const std::string& path) const;
 
     DebugFileSearch search_;
