@@ -251,7 +251,7 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
         // them native ones the block finder cannot see (C++ landing pads): no entry jump may
         // cover it.
         module_.add_fact(instructions.back().next(), fact_possible_entry);
-    if (end != BranchKind::none) return emit_end(instructions.back(), end, address, true);
+    if (end != BranchKind::none) return emit_end(instructions.back(), end, address);
     std::uint64_t next = instructions.empty() ? address : instructions.back().next();
     map_here(next, 0, true);
     if (undecodable || !module_.contains_code(next)) {
@@ -318,7 +318,7 @@ Expected<void> BlockTranslator::emit_edge(const EdgeInfo& edge, std::function<bo
     return {};
 }
 
-Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind kind, std::uint64_t block, bool) {
+Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind kind, std::uint64_t block) {
     std::uint64_t next = d.next();
     switch (kind) {
     case BranchKind::jump:
@@ -475,7 +475,7 @@ Expected<std::uint64_t> BlockTranslator::edge_stub(const EdgeInfo& edge, std::ui
         return std::unexpected(std::move(ok.error()));
     if (auto ok = emit_native_jump(destination); !ok) return std::unexpected(std::move(ok.error()));
     if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
-    for (const PcMapEntry& e : pcs_) module_.map.add_pc(e);
+    module_.map.add_pcs(pcs_);
     return start;
 }
 

@@ -61,7 +61,7 @@ private:
     void roll_back();
     procscope::Expected<void> relocate(const x86_64::DecodedInstruction& d);
     procscope::Expected<void> emit_end(const x86_64::DecodedInstruction& d, x86_64::BranchKind kind,
-                                       std::uint64_t block, bool flags_live_after);
+                                       std::uint64_t block);
     procscope::Expected<void> emit_indirect(const x86_64::DecodedInstruction& d, x86_64::BranchKind kind,
                                             std::uint64_t block);
     // jmp to the translation of `target` if it is module code (translated in this batch), else

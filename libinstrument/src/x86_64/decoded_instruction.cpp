@@ -6,13 +6,6 @@ InstructionDecoder::InstructionDecoder() {
     ZydisDecoderInit(&decoder_, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 }
 
-std::optional<DecodedInstruction> InstructionDecoder::decode(std::span<const std::uint8_t> bytes,
-                                                             std::uint64_t address) const {
-    DecodedInstruction d;
-    if (!decode_into(d, bytes, address)) return std::nullopt;
-    return d;
-}
-
 bool InstructionDecoder::decode_into(DecodedInstruction& d, std::span<const std::uint8_t> bytes,
                                      std::uint64_t address) const {
     d.address = address;

@@ -23,7 +23,6 @@ public:
     // Decodes the instruction at the start of `bytes`, which sit at `address`.
     // Operands are decoded only for branches and rip-relative instructions (what the translator
     // rewrites); other instructions are copied as they are.
-    std::optional<DecodedInstruction> decode(std::span<const std::uint8_t> bytes, std::uint64_t address) const;
     bool decode_into(DecodedInstruction& out, std::span<const std::uint8_t> bytes, std::uint64_t address) const;
 
 private:

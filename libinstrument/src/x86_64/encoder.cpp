@@ -118,14 +118,8 @@ ZydisEncoderRequest mov_byte_rip(std::uint64_t address, std::uint8_t value) {
 ZydisEncoderRequest mov_word_rsp(std::int32_t displacement, std::uint16_t value) {
     return with(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_NONE, 0, displacement, 2), imm(value)});
 }
-ZydisEncoderRequest add_byte_rip(std::uint64_t address, std::uint8_t value) {
-    return with(ZYDIS_MNEMONIC_ADD, {rip(address, 1), imm(value)});
-}
 ZydisEncoderRequest add_dword_rip(std::uint64_t address, std::uint8_t value) {
     return with(ZYDIS_MNEMONIC_ADD, {rip(address, 4), imm(value)});
-}
-ZydisEncoderRequest sbb_byte_rip(std::uint64_t address, std::uint8_t value) {
-    return with(ZYDIS_MNEMONIC_SBB, {rip(address, 1), imm(value)});
 }
 ZydisEncoderRequest mov_reg_memory(ZydisRegister r, ZydisRegister base, std::int32_t displacement) {
     return with(ZYDIS_MNEMONIC_MOV, {reg(r), mem(base, ZYDIS_REGISTER_NONE, 0, displacement, 8)});
@@ -133,7 +127,6 @@ ZydisEncoderRequest mov_reg_memory(ZydisRegister r, ZydisRegister base, std::int
 ZydisEncoderRequest mov_memory_reg(ZydisRegister base, std::int32_t displacement, ZydisRegister r) {
     return with(ZYDIS_MNEMONIC_MOV, {mem(base, ZYDIS_REGISTER_NONE, 0, displacement, 8), reg(r)});
 }
-ZydisEncoderRequest mov_reg_rip(ZydisRegister r, std::uint64_t slot) { return with(ZYDIS_MNEMONIC_MOV, {reg(r), rip(slot, 8)}); }
 ZydisEncoderRequest mov_reg_reg(ZydisRegister to, ZydisRegister from) { return with(ZYDIS_MNEMONIC_MOV, {reg(to), reg(from)}); }
 ZydisEncoderRequest imul_reg_imm(ZydisRegister r, std::int32_t value) {
     return with(ZYDIS_MNEMONIC_IMUL, {reg(r), reg(r), imm(static_cast<std::uint64_t>(static_cast<std::int64_t>(value)))});
@@ -152,7 +145,6 @@ ZydisEncoderRequest cmp_memory_imm(ZydisRegister base, std::int32_t displacement
     return with(ZYDIS_MNEMONIC_CMP, {mem(base, ZYDIS_REGISTER_NONE, 0, displacement, 8),
                                      imm(static_cast<std::uint64_t>(static_cast<std::int64_t>(value)))});
 }
-ZydisEncoderRequest cmp_reg_rip(ZydisRegister r, std::uint64_t slot) { return with(ZYDIS_MNEMONIC_CMP, {reg(r), rip(slot, 8)}); }
 ZydisEncoderRequest add_reg8_imm(ZydisRegister r, std::uint8_t value) { return with(ZYDIS_MNEMONIC_ADD, {reg(r), imm(value)}); }
 ZydisEncoderRequest setcc_reg8(ZydisMnemonic setcc, ZydisRegister r) { return with(setcc, {reg(r)}); }
 ZydisEncoderRequest jmp_memory(ZydisRegister base, std::int32_t displacement) {

@@ -53,12 +53,9 @@ ZydisEncoderRequest pop_register(ZydisRegister reg);
 ZydisEncoderRequest lea_rsp(std::int32_t displacement);               // lea rsp, [rsp+disp]: flags untouched
 ZydisEncoderRequest mov_byte_rip(std::uint64_t address, std::uint8_t value); // mov byte [rip+a], imm8
 ZydisEncoderRequest mov_word_rsp(std::int32_t displacement, std::uint16_t value); // mov word [rsp+d], imm16
-ZydisEncoderRequest add_byte_rip(std::uint64_t address, std::uint8_t value);
-ZydisEncoderRequest sbb_byte_rip(std::uint64_t address, std::uint8_t value);
 ZydisEncoderRequest add_dword_rip(std::uint64_t address, std::uint8_t value);
 ZydisEncoderRequest mov_reg_memory(ZydisRegister reg, ZydisRegister base, std::int32_t displacement); // mov r64, [base+d]
 ZydisEncoderRequest mov_memory_reg(ZydisRegister base, std::int32_t displacement, ZydisRegister reg); // mov [base+d], r64
-ZydisEncoderRequest mov_reg_rip(ZydisRegister reg, std::uint64_t slot);  // mov r64, [rip+slot]
 ZydisEncoderRequest mov_reg_reg(ZydisRegister to, ZydisRegister from);
 ZydisEncoderRequest imul_reg_imm(ZydisRegister reg, std::int32_t value); // imul r, r, imm32
 ZydisEncoderRequest shift_right(ZydisRegister reg, std::uint8_t count);
@@ -68,7 +65,6 @@ ZydisEncoderRequest add_reg_rip(ZydisRegister reg, std::uint64_t slot);
 ZydisEncoderRequest add_reg_imm(ZydisRegister reg, std::int32_t value);
 ZydisEncoderRequest cmp_reg_memory(ZydisRegister reg, ZydisRegister base, std::int32_t displacement);
 ZydisEncoderRequest cmp_memory_imm(ZydisRegister base, std::int32_t displacement, std::int32_t value);
-ZydisEncoderRequest cmp_reg_rip(ZydisRegister reg, std::uint64_t slot);
 ZydisEncoderRequest add_reg8_imm(ZydisRegister reg, std::uint8_t value);    // add al, imm8
 ZydisEncoderRequest setcc_reg8(ZydisMnemonic setcc, ZydisRegister reg);     // seto al, ...
 ZydisEncoderRequest jmp_memory(ZydisRegister base, std::int32_t displacement); // jmp qword [base+d]
