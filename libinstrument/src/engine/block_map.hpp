@@ -1,11 +1,12 @@
 // For every cache address, the original instruction it stands for: faults, signals and detach map cache pcs back with it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <span>
-#include <unordered_map>
 #include <vector>
+
+#include "procscope/large_array.hpp"
 
 namespace instrument::engine {
 
@@ -36,21 +37,35 @@ struct OriginalLocation {
 class BlockMap {
 public:
     explicit BlockMap(std::uint64_t cache_base = 0) : cache_base_(cache_base) {}
-    // Entries are added in increasing cache order.
-    void add_pc(const PcMapEntry& e) {
-        pcs_.push_back(StoredPc{e.original, static_cast<std::uint32_t>(e.cache - cache_base_),
-                                static_cast<std::int16_t>(e.rsp_adjust), e.exact});
+    // Entries are added in increasing cache order, a batch at a time: `begin_batch` marks where
+    // the batch starts, `truncate` to that mark takes a failed batch back. An entry at the same
+    // cache address as the batch's previous one replaces it (the earlier one covers no bytes).
+    std::size_t begin_batch(std::size_t expected_entries = 0) {
+        if (pcs_.capacity() - pcs_.size() < expected_entries) pcs_.reserve(pcs_.size() + expected_entries + pcs_.size() / 4);
+        batch_start_ = pcs_.size();
+        return batch_start_;
     }
-    void add_pcs(std::span<const PcMapEntry> entries) {
-        for (const PcMapEntry& e : entries) add_pc(e); // (amortized growth: no exact reserve here)
+    void truncate(std::size_t mark) {
+        if (mark < pcs_.size()) pcs_.resize(mark);
+        batch_start_ = std::min(batch_start_, pcs_.size());
+    }
+    void add_pc(const PcMapEntry& e) {
+        StoredPc stored{e.original, static_cast<std::uint32_t>(e.cache - cache_base_), static_cast<std::int16_t>(e.rsp_adjust),
+                        e.exact};
+        if (pcs_.size() > batch_start_ && pcs_.back().cache_offset == stored.cache_offset) pcs_.back() = stored;
+        else pcs_.push_back(stored);
     }
     // The original instruction for a cache pc (nullopt outside any translation).
     std::optional<OriginalLocation> locate(std::uint64_t cache_pc) const noexcept;
-    void clear() { pcs_.clear(); }
+    void clear() {
+        pcs_.clear();
+        batch_start_ = 0;
+    }
 
 private:
     std::uint64_t cache_base_;
-    std::vector<StoredPc> pcs_;
+    procscope::LargeVector<StoredPc> pcs_;
+    std::size_t batch_start_ = 0;
 };
 
 } // namespace instrument::engine

@@ -1,6 +1,7 @@
 #include "procscope/hex.hpp"
 #include "engine/block_translator.hpp"
 
+#include "x86_64/encoded_forms.hpp"
 #include "x86_64/indirect_lookup_stub.hpp"
 
 #include <chrono>
@@ -37,7 +38,7 @@ public:
     }
     EmittedCode store_byte(std::uint64_t address, std::uint8_t value) override {
         std::uint64_t start = code_.pc();
-        if (!code_.emit(x86_64::mov_byte_rip(address, value))) failed = true;
+        if (!x86_64::emit_mov_byte_rip(code_, address, value)) failed = true;
         return {start, static_cast<std::uint32_t>(code_.pc() - start)};
     }
     EmittedCode increment_counter(std::uint64_t address) override {
@@ -45,7 +46,7 @@ public:
         bool ok = true;
         bool save_flags = flags_live_();
         if (save_flags) ok = ok && code_.emit(x86_64::lea_rsp(-128)) && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_PUSHFQ));
-        ok = ok && code_.emit(x86_64::add_dword_rip(address, 1));
+        ok = ok && x86_64::emit_add_dword_rip(code_, address, 1);
         if (save_flags) ok = ok && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_POPFQ)) && code_.emit(x86_64::lea_rsp(128));
         if (!ok) failed = true;
         return {start, static_cast<std::uint32_t>(code_.pc() - start)};
@@ -94,12 +95,13 @@ void BlockTranslator::enqueue(std::uint64_t address) {
 }
 
 void BlockTranslator::map_here(std::uint64_t original, std::int32_t rsp_adjust, bool exact) {
-    pcs_.push_back(PcMapEntry{code_.pc(), original, rsp_adjust, exact});
+    module_.map.add_pc(PcMapEntry{code_.pc(), original, rsp_adjust, exact});
 }
 
 void BlockTranslator::roll_back() {
     for (const auto& [original, cache] : batch_blocks_) module_.set_translation(original, 0);
     batch_blocks_.clear();
+    module_.map.truncate(map_mark_);
 }
 
 Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64_t> seeds) {
@@ -109,13 +111,13 @@ Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64
     // spares the copies of growing by doubling (libc: 2 MB of code, 280,000 map entries).
     if (seeds.size() > 64) {
         code_.reserve(seeds.size() * 40);
-        pcs_.reserve(seeds.size() * 6);
         batch_blocks_.reserve(seeds.size() + 64);
+        fixups_.reserve(seeds.size() * 2);
     }
+    map_mark_ = module_.map.begin_batch(seeds.size() > 64 ? seeds.size() * 5 : 0);
     worklist_.assign(seeds.rbegin(), seeds.rend());
     batch_blocks_.clear();
     fixups_.clear();
-    pcs_.clear();
     batch_ = {};
     auto failed = [&](Error error) -> Expected<TranslatedBatch> {
         roll_back();
@@ -136,12 +138,11 @@ Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64
     for (const Fixup& f : fixups_) {
         std::uint64_t destination = module_.translation_of(f.target).value_or(0);
         if (destination == 0) return failed(Error{ErrorCode::unsupported, where(module_, f.target) + ": branch target not translated"});
-        auto request = f.mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(destination) : x86_64::jcc_to(f.mnemonic, destination);
-        if (auto ok = code_.emit_at(f.at, f.length, request); !ok) return failed(std::move(ok.error()));
+        if (auto ok = x86_64::emit_near_branch_at(code_, f.at, f.mnemonic, destination); !ok) return failed(std::move(ok.error()));
     }
     if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return failed(std::move(ok.error()));
-    module_.map.add_pcs(pcs_);
-    batch_.blocks = batch_blocks_;
+    batch_.blocks = std::move(batch_blocks_);
+    batch_blocks_.clear();
     module_.counters.blocks_translated += batch_blocks_.size();
     module_.counters.translation_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -289,26 +290,25 @@ Expected<void> BlockTranslator::emit_jump(std::uint64_t target, ZydisMnemonic mn
     if (module_.contains_code(target)) {
         std::optional<std::uint64_t> destination = module_.translation_of(target);
         if (destination)
-            return code_.emit(mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(*destination) : x86_64::jcc_to(mnemonic, *destination));
+            return x86_64::emit_near_branch(code_, mnemonic, *destination);
         enqueue(target);
         std::uint64_t at = code_.pc();
-        auto placeholder = mnemonic == ZYDIS_MNEMONIC_JMP ? x86_64::jmp_to(at) : x86_64::jcc_to(mnemonic, at);
-        if (auto ok = code_.emit(placeholder); !ok) return ok;
+        if (auto ok = x86_64::emit_near_branch(code_, mnemonic, at); !ok) return ok;
         fixups_.push_back(Fixup{at, static_cast<std::uint8_t>(code_.pc() - at), mnemonic, target});
         return {};
     }
     if (mnemonic != ZYDIS_MNEMONIC_JMP) {
-        if (code_.emit(x86_64::jcc_to(mnemonic, target))) return {};
+        if (x86_64::emit_near_branch(code_, mnemonic, target)) return {};
         return procscope::make_error(ErrorCode::unsupported, "conditional branch out of reach");
     }
     return emit_native_jump(target);
 }
 
 Expected<void> BlockTranslator::emit_native_jump(std::uint64_t target) {
-    if (code_.emit(x86_64::jmp_to(target))) return {};
+    if (x86_64::emit_near_branch(code_, ZYDIS_MNEMONIC_JMP, target)) return {};
     auto slot = module_.cache.literal(process_.memory(), target);
     if (!slot) return std::unexpected(std::move(slot.error()));
-    return code_.emit(x86_64::jmp_indirect_rip(*slot));
+    return x86_64::emit_jmp_rip(code_, *slot);
 }
 
 Expected<void> BlockTranslator::emit_edge(const EdgeInfo& edge, std::function<bool()> flags_live) {
@@ -330,8 +330,7 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         bool xbegin = d.insn.mnemonic == ZYDIS_MNEMONIC_XBEGIN;
         bool separate = xbegin || client_.wants_edges() || !module_.contains_code(target);
         // xbegin's abort address is a branch target; the encoder takes it from the decoding.
-        auto branch_to = [&](std::uint64_t to) {
-            if (!xbegin) return x86_64::jcc_to(d.insn.mnemonic, to);
+        auto xbegin_to = [&](std::uint64_t to) {
             ZydisEncoderRequest r;
             ZydisEncoderDecodedInstructionToEncoderRequest(&d.insn, d.operands, d.insn.operand_count_visible, &r);
             r.operands[0].imm.u = to;
@@ -344,7 +343,9 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         }
         // jcc taken; [fallthrough edge]; jmp next; taken: [taken edge]; jmp target
         std::uint64_t jcc_at = code_.pc();
-        if (auto ok = code_.emit(branch_to(jcc_at + 0x100)); !ok) return ok;
+        if (auto ok = xbegin ? code_.emit(xbegin_to(jcc_at + 0x100)) : x86_64::emit_near_branch(code_, d.insn.mnemonic, jcc_at);
+            !ok)
+            return ok;
         std::size_t jcc_length = code_.pc() - jcc_at;
         map_here(next, 0, true);
         if (client_.wants_edges())
@@ -352,7 +353,10 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
                 return ok;
         if (auto ok = emit_jump(next); !ok) return ok;
         std::uint64_t taken = code_.pc();
-        if (auto ok = code_.emit_at(jcc_at, jcc_length, branch_to(taken)); !ok) return ok;
+        if (auto ok = xbegin ? code_.emit_at(jcc_at, jcc_length, xbegin_to(taken))
+                             : x86_64::emit_near_branch_at(code_, jcc_at, d.insn.mnemonic, taken);
+            !ok)
+            return ok;
         map_here(target, 0, true);
         if (client_.wants_edges())
             if (auto ok = emit_edge(EdgeInfo{process_.pid(), &module_.module, block, d.address, target, EdgeKind::taken}, [&] { return flags_live_at(target); }); !ok)
@@ -385,7 +389,7 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         map_here(d.address, 0, true);
         auto slot = module_.cache.literal(process_.memory(), next);
         if (!slot) return std::unexpected(std::move(slot.error()));
-        if (auto ok = code_.emit(x86_64::push_rip(*slot)); !ok) return ok;
+        if (auto ok = x86_64::emit_push_rip(code_, *slot); !ok) return ok;
         batch_.return_sites.push_back(next);
         enqueue(next);
         map_here(target, 0, true); // the return address is pushed: as at the callee's entry
@@ -439,7 +443,7 @@ Expected<void> BlockTranslator::emit_indirect(const DecodedInstruction& d, Branc
         if (!push) return fail(push.error().message);
         auto slot = module_.cache.literal(process_.memory(), d.next());
         if (!slot) return std::unexpected(std::move(slot.error()));
-        if (auto ok = code_.emit(push_rip(*slot)); !ok) return ok;
+        if (auto ok = emit_push_rip(code_, *slot); !ok) return ok;
         map_here(d.address, 8, true);
         if (auto ok = code_.emit(*push); !ok) return ok;
         map_here(d.address, 0, false);
@@ -465,32 +469,38 @@ Expected<void> BlockTranslator::emit_indirect(const DecodedInstruction& d, Branc
 }
 
 Expected<std::uint64_t> BlockTranslator::edge_stub(const EdgeInfo& edge, std::uint64_t destination) {
-    code_.clear(module_.cache.code_end());
-    pcs_.clear();
-    std::uint64_t start = code_.pc();
-    map_here(edge.target, x86_64::lookup_frame, true);
-    if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return std::unexpected(std::move(ok.error()));
-    map_here(edge.target, 0, true);
-    if (auto ok = emit_edge(edge, [&] { return !module_.contains_code(edge.target) || flags_live_at(edge.target); }); !ok)
-        return std::unexpected(std::move(ok.error()));
-    if (auto ok = emit_native_jump(destination); !ok) return std::unexpected(std::move(ok.error()));
-    if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
-    module_.map.add_pcs(pcs_);
-    return start;
+    return write_stub([&]() -> Expected<void> {
+        map_here(edge.target, x86_64::lookup_frame, true);
+        if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return ok;
+        map_here(edge.target, 0, true);
+        if (auto ok = emit_edge(edge, [&] { return !module_.contains_code(edge.target) || flags_live_at(edge.target); }); !ok)
+            return ok;
+        return emit_native_jump(destination);
+    });
 }
 
 Expected<std::uint64_t> BlockTranslator::native_entry(std::uint64_t target) {
     if (auto it = module_.native_entries.find(target); it != module_.native_entries.end()) return it->second;
+    auto start = write_stub([&]() -> Expected<void> {
+        map_here(target, x86_64::lookup_frame, true);
+        if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return ok;
+        map_here(target, 0, true);
+        return emit_native_jump(target);
+    });
+    if (start) module_.native_entries.emplace(target, *start);
+    return start;
+}
+
+Expected<std::uint64_t> BlockTranslator::write_stub(const std::function<Expected<void>()>& emit) {
     code_.clear(module_.cache.code_end());
-    pcs_.clear();
+    map_mark_ = module_.map.begin_batch();
     std::uint64_t start = code_.pc();
-    map_here(target, x86_64::lookup_frame, true);
-    if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return std::unexpected(std::move(ok.error()));
-    map_here(target, 0, true);
-    if (auto ok = emit_native_jump(target); !ok) return std::unexpected(std::move(ok.error()));
-    if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return std::unexpected(std::move(ok.error()));
-    module_.map.add_pcs(pcs_);
-    module_.native_entries.emplace(target, start);
+    auto ok = emit();
+    if (ok) ok = module_.cache.append(process_.memory(), code_.bytes());
+    if (!ok) {
+        module_.map.truncate(map_mark_);
+        return std::unexpected(std::move(ok.error()));
+    }
     return start;
 }
 

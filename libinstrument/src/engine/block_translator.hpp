@@ -30,7 +30,7 @@ public:
 };
 
 struct TranslatedBatch {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> blocks; // original -> cache
+    procscope::LargeVector<std::pair<std::uint64_t, std::uint64_t>> blocks; // original -> cache
     std::vector<std::uint64_t> return_sites; // originals that translated calls return to
     std::vector<std::string> warnings;
 };
@@ -77,6 +77,8 @@ private:
     bool flags_live_at(std::uint64_t address) const { return live_flags(address, 1) != 0; }
     void enqueue(std::uint64_t address);
     void map_here(std::uint64_t original, std::int32_t rsp_adjust, bool exact);
+    // Builds a stub with `emit` at the cache's end and writes it; returns where it starts.
+    procscope::Expected<std::uint64_t> write_stub(const std::function<procscope::Expected<void>()>& emit);
 
     TranslatedModule& module_;
     TargetProcess& process_;
@@ -84,10 +86,10 @@ private:
     x86_64::InstructionDecoder decoder_;
     x86_64::CodeBuffer code_;
     std::vector<std::uint64_t> worklist_;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> batch_blocks_; // original -> cache, this batch
+    procscope::LargeVector<std::pair<std::uint64_t, std::uint64_t>> batch_blocks_; // original -> cache, this batch
     std::vector<x86_64::DecodedInstruction> instructions_;               // the block being translated
-    std::vector<Fixup> fixups_;
-    std::vector<PcMapEntry> pcs_;
+    procscope::LargeVector<Fixup> fixups_;
+    std::size_t map_mark_ = 0; // the module's pc map before this batch
     TranslatedBatch batch_;
 };
 

@@ -50,6 +50,8 @@ Expected<void> Engine::write_entry_jumps(TargetProcess& process, TranslatedModul
     // over the whole module: one span from the lowest to the highest would rewrite megabytes).
     std::vector<std::pair<std::uint64_t, std::uint64_t>> changed;
     std::vector<std::pair<std::uint64_t, std::uint8_t>> opcodes; // written last
+    changed.reserve(blocks.size());
+    opcodes.reserve(blocks.size());
     auto occupy = [&](CodeRange& r, std::uint64_t from, std::uint64_t to) {
         for (std::uint64_t a = from; a < to; ++a) r.facts[static_cast<std::size_t>(a - r.start)] |= fact_occupied;
         changed.emplace_back(from, to);

@@ -77,11 +77,10 @@ void Engine::process_created(TargetProcess& process) {
             auto child = std::make_unique<TranslatedModule>(*m);
             // Its cache is its own from now on (private memory): so are the translation tables.
             for (CodeRange& r : child->code) {
-                std::size_t n = r.original.size();
-                auto* own = static_cast<std::uint32_t*>(std::malloc(n * sizeof(std::uint32_t)));
+                auto own = procscope::make_large_zeroed<std::uint32_t>(r.original.size());
                 if (!own) continue;
-                std::memcpy(own, r.translation.get(), n * sizeof(std::uint32_t));
-                r.translation = std::shared_ptr<std::uint32_t[]>(own, [](std::uint32_t* p) { std::free(p); });
+                std::memcpy(own.get(), r.translation.get(), r.original.size() * sizeof(std::uint32_t));
+                r.translation = std::move(own);
             }
             copy.modules.push_back(std::move(child));
         }
@@ -146,9 +145,8 @@ Expected<std::unique_ptr<TranslatedModule>> Engine::prepare(TargetProcess& proce
         std::memcpy(range.original.data(), bytes.data(), bytes.size());
         range.current = range.original;
         range.facts.assign(bytes.size(), 0);
-        auto* zeroed = static_cast<std::uint32_t*>(std::calloc(bytes.size(), sizeof(std::uint32_t)));
-        if (!zeroed) return procscope::make_error(ErrorCode::io, module.name + ": out of memory");
-        range.translation = std::shared_ptr<std::uint32_t[]>(zeroed, [](std::uint32_t* p) { std::free(p); });
+        range.translation = procscope::make_large_zeroed<std::uint32_t>(bytes.size());
+        if (!range.translation) return procscope::make_error(ErrorCode::io, module.name + ": out of memory");
         code_bytes += bytes.size();
         m->code.push_back(std::move(range));
     }

@@ -31,8 +31,10 @@ void IndirectTargets::forget_slots(const x86_64::LookupSlots& slots) {
 }
 
 const std::uint64_t* IndirectTargets::find(std::uint64_t key) const noexcept {
-    auto it = entries_.find(key);
-    return it == entries_.end() ? nullptr : &it->second;
+    if (base_ == 0) return nullptr;
+    for (std::size_t index = x86_64::lookup_slot_of(key, capacity_ - 1); table_[index * 2] != 0; ++index)
+        if (table_[index * 2] == key) return &table_[index * 2 + 1];
+    return nullptr;
 }
 
 Expected<void> IndirectTargets::insert(TargetProcess& process, std::uint64_t key, std::uint64_t value) {
@@ -42,9 +44,8 @@ Expected<void> IndirectTargets::insert(TargetProcess& process, std::uint64_t key
 
 Expected<void> IndirectTargets::insert_many(TargetProcess& process,
                                             std::span<const std::pair<std::uint64_t, std::uint64_t>> entries) {
-    for (const auto& [key, value] : entries) entries_[key] = value;
-    if (base_ == 0 || entries_.size() * 4 > capacity_ * 3)
-        return rebuild(process, base_ == 0 ? initial_capacity : capacity_ * 2);
+    if (base_ == 0 || (count_ + entries.size()) * 4 > capacity_ * 3)
+        return rebuild(process, base_ == 0 ? initial_capacity : capacity_ * 2, entries);
     // Into the mirror, remembering which entries changed (and whether their key is new); then
     // those entries are written.
     std::vector<std::pair<std::size_t, bool>> changed;
@@ -53,8 +54,10 @@ Expected<void> IndirectTargets::insert_many(TargetProcess& process,
         std::size_t index = x86_64::lookup_slot_of(key, capacity_ - 1);
         while (table_[index * 2] != 0 && table_[index * 2] != key) ++index;
         // The last entry stays empty so every probe ends.
-        if (index + 1 >= table_.size() / 2) return rebuild(process, capacity_ * 2);
-        changed.emplace_back(index, table_[index * 2] == 0);
+        if (index + 1 >= table_.size() / 2) return rebuild(process, capacity_ * 2, entries);
+        bool added = table_[index * 2] == 0;
+        count_ += added ? 1 : 0;
+        changed.emplace_back(index, added);
         table_[index * 2 + 1] = value;
         table_[index * 2] = key;
     }
@@ -84,26 +87,37 @@ Expected<void> IndirectTargets::write_entries(TargetProcess& process, std::vecto
 }
 
 Expected<void> IndirectTargets::erase_range(TargetProcess& process, std::uint64_t start, std::uint64_t end) {
-    std::size_t before = entries_.size();
-    std::erase_if(entries_, [&](const auto& entry) {
-        std::uint64_t address = entry.first & key_mask;
-        return (address >= start && address < end) || (entry.second >= start && entry.second < end);
-    });
-    if (entries_.size() == before || base_ == 0) return {};
-    return rebuild(process, capacity_);
+    auto inside = [&](std::uint64_t key, std::uint64_t value) {
+        std::uint64_t address = key & key_mask;
+        return (address >= start && address < end) || (value >= start && value < end);
+    };
+    bool any = false;
+    for (std::size_t k = 0; k + 1 < table_.size() && !any; k += 2) any = table_[k] != 0 && inside(table_[k], table_[k + 1]);
+    if (!any || base_ == 0) return {};
+    return rebuild(process, capacity_, {}, [&](std::uint64_t key, std::uint64_t value) { return !inside(key, value); });
 }
 
-Expected<void> IndirectTargets::rebuild(TargetProcess& process, std::size_t capacity) {
+Expected<void> IndirectTargets::rebuild(TargetProcess& process, std::size_t capacity,
+                                        std::span<const std::pair<std::uint64_t, std::uint64_t>> added,
+                                        const std::function<bool(std::uint64_t, std::uint64_t)>& keep) {
     // At most 3/4 full: short probes, and libc's 72,000 blocks fit 2 MiB.
-    while (entries_.size() * 4 > capacity * 3) capacity *= 2;
-    std::vector<std::uint64_t> table((capacity + slack) * 2, 0);
-    for (const auto& [key, value] : entries_) {
+    while ((count_ + added.size()) * 4 > capacity * 3) capacity *= 2;
+    procscope::LargeVector<std::uint64_t> table((capacity + slack) * 2, 0);
+    std::size_t count = 0;
+    auto put = [&](std::uint64_t key, std::uint64_t value) {
         std::size_t index = x86_64::lookup_slot_of(key, capacity - 1);
-        while (table[index * 2] != 0) ++index;
-        if (index + 1 >= table.size() / 2) return rebuild(process, capacity * 2);
+        while (table[index * 2] != 0 && table[index * 2] != key) ++index;
+        if (index + 1 >= table.size() / 2) return false;
+        count += table[index * 2] == 0 ? 1 : 0;
         table[index * 2] = key;
         table[index * 2 + 1] = value;
-    }
+        return true;
+    };
+    for (std::size_t k = 0; k + 1 < table_.size(); k += 2)
+        if (table_[k] != 0 && (!keep || keep(table_[k], table_[k + 1])) && !put(table_[k], table_[k + 1]))
+            return rebuild(process, capacity * 2, added, keep);
+    for (const auto& [key, value] : added)
+        if (!put(key, value)) return rebuild(process, capacity * 2, added, keep);
     std::size_t bytes = table.size() * 8;
     auto base = process.allocate(bytes, PROT_READ | PROT_WRITE);
     if (!base) return std::unexpected(std::move(base.error()));
@@ -112,6 +126,7 @@ Expected<void> IndirectTargets::rebuild(TargetProcess& process, std::size_t capa
     base_ = *base;
     capacity_ = capacity;
     table_ = std::move(table);
+    count_ = count;
     return write_slots(process);
 }
 

@@ -6,11 +6,12 @@
 
 #include <cstdint>
 #include <span>
-#include <unordered_map>
+#include <functional>
 #include <vector>
 
 #include "instrument/target_process.hpp"
 #include "procscope/error.hpp"
+#include "procscope/large_array.hpp"
 #include "x86_64/indirect_lookup_stub.hpp"
 
 namespace instrument::engine {
@@ -32,7 +33,7 @@ public:
     // Drops every entry whose key's address or whose value lies in [start, end), by writing a new
     // table (threads still probing the old one find it intact).
     procscope::Expected<void> erase_range(TargetProcess& process, std::uint64_t start, std::uint64_t end);
-    std::size_t size() const noexcept { return entries_.size(); }
+    std::size_t size() const noexcept { return count_; }
     std::size_t capacity() const noexcept { return capacity_; }
 
     // After a fork the child has the same table at the same place.
@@ -42,14 +43,19 @@ public:
 
 private:
     static constexpr std::size_t slack = 64; // entries past the mask, so a probe never wraps
-    procscope::Expected<void> rebuild(TargetProcess& process, std::size_t capacity);
+    // A new table in the target of at least `capacity` entries: the entries kept from the mirror
+    // (those `keep` accepts) plus `added`.
+    procscope::Expected<void> rebuild(TargetProcess& process, std::size_t capacity,
+                                      std::span<const std::pair<std::uint64_t, std::uint64_t>> added = {},
+                                      const std::function<bool(std::uint64_t, std::uint64_t)>& keep = nullptr);
     procscope::Expected<void> write_slots(TargetProcess& process);
     procscope::Expected<void> write_entries(TargetProcess& process, std::vector<std::pair<std::size_t, bool>>& changed);
 
     std::uint64_t base_ = 0; // target address of entry 0, 0 before the first table
     std::size_t capacity_ = 0;
-    std::vector<std::uint64_t> table_; // mirror of the target's table: (capacity + slack) {key, value}
-    std::unordered_map<std::uint64_t, std::uint64_t> entries_;
+    // Mirror of the target's table: (capacity + slack) {key, value}; key 0 is an empty entry.
+    procscope::LargeVector<std::uint64_t> table_;
+    std::size_t count_ = 0; // keys in the table
     std::vector<x86_64::LookupSlots> slots_;
 };
 

@@ -18,6 +18,7 @@
 #include "engine/code_cache.hpp"
 #include "instrument/block_emitter.hpp"
 #include "instrument/events.hpp"
+#include "procscope/large_array.hpp"
 #include "instrument/module_image.hpp"
 #include "x86_64/indirect_lookup_stub.hpp"
 
@@ -27,11 +28,11 @@ namespace instrument::engine {
 struct CodeRange {
     std::uint64_t start = 0; // runtime addresses
     std::uint64_t end = 0;
-    std::vector<std::uint8_t> original;
-    std::vector<std::uint8_t> current; // what the engine wrote there (int3 fill + entry jumps)
-    std::vector<std::uint8_t> facts;   // per byte: the fact_* bits below
-    // Per byte: its translation's offset in the cache + 1, or 0. Zeroed pages from the kernel,
-    // touched only where blocks start.
+    procscope::LargeVector<std::uint8_t> original;
+    procscope::LargeVector<std::uint8_t> current; // what the engine wrote there (int3 fill + entry jumps)
+    procscope::LargeVector<std::uint8_t> facts;   // per byte: the fact_* bits below
+    // Per byte: its translation's offset in the cache + 1, or 0. Shared with copies of the module
+    // until a followed fork gives the child its own.
     std::shared_ptr<std::uint32_t[]> translation;
 };
 

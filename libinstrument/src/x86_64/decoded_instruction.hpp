@@ -9,6 +9,10 @@
 namespace instrument::x86_64 {
 
 struct DecodedInstruction {
+    // Not value-initialised: a vector's emplace_back() would otherwise zero the ~900 bytes of
+    // decoding per instruction that the decoder overwrites anyway.
+    DecodedInstruction() noexcept {}
+
     std::uint64_t address = 0;
     ZydisDecodedInstruction insn;
     ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];

@@ -113,7 +113,8 @@ ZydisEncoderRequest lea_rsp(std::int32_t displacement) {
     return with(ZYDIS_MNEMONIC_LEA, {reg(ZYDIS_REGISTER_RSP), mem(ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_NONE, 0, displacement, 8)});
 }
 ZydisEncoderRequest mov_byte_rip(std::uint64_t address, std::uint8_t value) {
-    return with(ZYDIS_MNEMONIC_MOV, {rip(address, 1), imm(value)});
+    // The encoder reads a byte immediate as signed: 0x80-0xff are given as -128..-1.
+    return with(ZYDIS_MNEMONIC_MOV, {rip(address, 1), imm(static_cast<std::uint64_t>(static_cast<std::int8_t>(value)))});
 }
 ZydisEncoderRequest mov_word_rsp(std::int32_t displacement, std::uint16_t value) {
     return with(ZYDIS_MNEMONIC_MOV, {mem(ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_NONE, 0, displacement, 2), imm(value)});

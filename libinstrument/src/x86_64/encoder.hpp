@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "procscope/error.hpp"
+#include "procscope/large_array.hpp"
 
 namespace instrument::x86_64 {
 
@@ -37,7 +38,7 @@ public:
 
 private:
     std::uint64_t base_;
-    std::vector<std::uint8_t> bytes_;
+    procscope::LargeVector<std::uint8_t> bytes_;
 };
 
 // Requests. Memory operands are absolute: a rip-relative one names the address it reaches.

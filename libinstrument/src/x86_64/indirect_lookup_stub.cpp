@@ -1,5 +1,9 @@
 #include "x86_64/indirect_lookup_stub.hpp"
 
+#include "x86_64/encoded_forms.hpp"
+
+#include <vector>
+
 namespace instrument::x86_64 {
 
 using procscope::Expected;
@@ -30,26 +34,54 @@ Expected<void> emit_hit_and_tail(CodeBuffer& code, LookupFlags flags, std::uint6
 } // namespace
 
 Expected<void> emit_indirect_entry(CodeBuffer& code) {
+    static const FixedCode entry = FixedCode::of({lea_rsp(lookup_frame)});
     std::uint64_t at = code.pc();
-    if (auto ok = code.emit(lea_rsp(lookup_frame)); !ok) return ok;
+    if (auto ok = entry.append(code); !ok) return ok;
     if (code.pc() - at != indirect_entry_size)
         return procscope::make_error(procscope::ErrorCode::unsupported, "indirect entry of unexpected size");
     return {};
 }
 
+// The inline lookup of one variant: its fixed runs encoded once, its three rip-relative or
+// relative operands (mask, table base, probe) re-aimed per branch.
+struct InlineLookupForms {
+    FixedCode save_and_hash, scale, compare, hit_and_tail;
+    RelativeForm and_mask, add_base;
+
+    explicit InlineLookupForms(LookupFlags flags) {
+        std::int32_t key = key_offset(flags);
+        auto hash = {mov_reg_memory(rdx, rsp, key), mov_reg_reg(rcx, rdx),
+                     imul_reg_imm(rcx, static_cast<std::int32_t>(lookup_hash_multiplier)), shift_right(rcx, lookup_hash_shift)};
+        std::vector<ZydisEncoderRequest> head = {push_register(rcx), push_register(rdx)};
+        if (flags == LookupFlags::keep)
+            head.insert(head.end(), {push_register(rax), plain(ZYDIS_MNEMONIC_LAHF), setcc_reg8(ZYDIS_MNEMONIC_SETO, al)});
+        head.insert(head.end(), hash.begin(), hash.end());
+        save_and_hash = FixedCode::of(head);
+        and_mask = RelativeForm::of(and_reg_rip(rcx, 0));
+        scale = FixedCode::of({shift_left(rcx, 4)});
+        add_base = RelativeForm::of(add_reg_rip(rcx, 0));
+        compare = FixedCode::of({cmp_reg_memory(rdx, rcx, 0)});
+        std::vector<ZydisEncoderRequest> tail = {mov_reg_memory(rcx, rcx, 8), mov_memory_reg(rsp, key, rcx)};
+        if (flags == LookupFlags::keep)
+            tail.insert(tail.end(), {add_reg8_imm(al, 0x7f), plain(ZYDIS_MNEMONIC_SAHF), pop_register(rax)});
+        tail.insert(tail.end(), {pop_register(rdx), pop_register(rcx), jmp_memory(rsp, 0)});
+        hit_and_tail = FixedCode::of(tail);
+    }
+};
+
 Expected<void> emit_inline_lookup(CodeBuffer& code, const LookupSlots& slots, const LookupTail& tail, LookupFlags flags) {
-    if (auto ok = emit_all(code, {push_register(rcx), push_register(rdx)}); !ok) return ok;
-    if (flags == LookupFlags::keep)
-        if (auto ok = emit_all(code, {push_register(rax), plain(ZYDIS_MNEMONIC_LAHF), setcc_reg8(ZYDIS_MNEMONIC_SETO, al)}); !ok)
-            return ok;
-    if (auto ok = emit_all(code, {mov_reg_memory(rdx, rsp, key_offset(flags)), mov_reg_reg(rcx, rdx),
-                                  imul_reg_imm(rcx, static_cast<std::int32_t>(lookup_hash_multiplier)),
-                                  shift_right(rcx, lookup_hash_shift), and_reg_rip(rcx, slots.table_mask), shift_left(rcx, 4),
-                                  add_reg_rip(rcx, slots.table_base), cmp_reg_memory(rdx, rcx, 0),
-                                  jcc_to(ZYDIS_MNEMONIC_JNZ, tail.probe)});
-        !ok)
-        return ok;
-    return emit_hit_and_tail(code, flags, nullptr);
+    static const InlineLookupForms clobber(LookupFlags::clobber), keep(LookupFlags::keep);
+    const InlineLookupForms& forms = flags == LookupFlags::keep ? keep : clobber;
+    auto relative = [&](const RelativeForm& form, std::uint64_t slot, const ZydisEncoderRequest& request) {
+        return form.valid() && form.append(code, slot) ? Expected<void>{} : code.emit(request);
+    };
+    if (auto ok = forms.save_and_hash.append(code); !ok) return ok;
+    if (auto ok = relative(forms.and_mask, slots.table_mask, and_reg_rip(rcx, slots.table_mask)); !ok) return ok;
+    if (auto ok = forms.scale.append(code); !ok) return ok;
+    if (auto ok = relative(forms.add_base, slots.table_base, add_reg_rip(rcx, slots.table_base)); !ok) return ok;
+    if (auto ok = forms.compare.append(code); !ok) return ok;
+    if (auto ok = emit_near_branch(code, ZYDIS_MNEMONIC_JNZ, tail.probe); !ok) return ok;
+    return forms.hit_and_tail.append(code);
 }
 
 Expected<LookupStub> emit_lookup_tails(CodeBuffer& code) {
