@@ -1,14 +1,15 @@
 #include "procscope/large_array.hpp"
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 namespace procscope {
 
 namespace {
+// Whole huge pages: the kernel places a mapping of whole 2 MiB units on a 2 MiB boundary, where
+// transparent huge pages can back it (a 1.5 MiB mapping never gets one).
+constexpr std::size_t huge_page = std::size_t{2} << 20;
 std::size_t whole_pages(std::size_t bytes) noexcept {
-    static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    return (bytes + page - 1) / page * page;
+    return (bytes + huge_page - 1) / huge_page * huge_page;
 }
 } // namespace
 
