@@ -102,6 +102,7 @@ void BlockTranslator::roll_back() {
     for (const auto& [original, cache] : batch_blocks_) module_.set_translation(original, 0);
     batch_blocks_.clear();
     module_.map.truncate(map_mark_);
+    module_.outlined_entries.resize(outlined_mark_);
 }
 
 Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64_t> seeds) {
@@ -118,7 +119,10 @@ Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64
     worklist_.assign(seeds.rbegin(), seeds.rend());
     batch_blocks_.clear();
     fixups_.clear();
+    outlined_.clear();
+    outlined_mark_ = module_.outlined_entries.size();
     batch_ = {};
+    batch_.indirect_entries.reserve(seeds.size());
     auto failed = [&](Error error) -> Expected<TranslatedBatch> {
         roll_back();
         return std::unexpected(std::move(error));
@@ -129,21 +133,27 @@ Expected<TranslatedBatch> BlockTranslator::translate(std::span<const std::uint64
         std::uint64_t address = worklist_.back();
         worklist_.pop_back();
         if (module_.translation_of(address) || !module_.contains_code(address)) continue;
-        if (auto ok = translate_block(address); !ok)
-            return failed(Error{ok.error().code, "block at " + where(module_, address) + ": " + ok.error().message});
-        if (code_.size() > module_.cache.room())
-            return failed(Error{ErrorCode::unsupported, module_.module.name + ": code cache full (" +
-                                                            std::to_string(module_.cache.capacity()) + " bytes)"});
+        // A run: the block, then what it ends by jumping or falling to, while that is new.
+        for (bool inline_entry = true; address != 0; inline_entry = false) {
+            continue_with_ = 0;
+            if (auto ok = translate_block(address, inline_entry); !ok)
+                return failed(Error{ok.error().code, "block at " + where(module_, address) + ": " + ok.error().message});
+            if (code_.size() > module_.cache.room())
+                return failed(Error{ErrorCode::unsupported, module_.module.name + ": code cache full (" +
+                                                                std::to_string(module_.cache.capacity()) + " bytes)"});
+            address = continue_with_;
+        }
     }
+    if (auto ok = emit_outlined_entries(); !ok) return failed(std::move(ok.error()));
     for (const Fixup& f : fixups_) {
         std::uint64_t destination = module_.translation_of(f.target).value_or(0);
         if (destination == 0) return failed(Error{ErrorCode::unsupported, where(module_, f.target) + ": branch target not translated"});
         if (auto ok = x86_64::emit_near_branch_at(code_, f.at, f.mnemonic, destination); !ok) return failed(std::move(ok.error()));
     }
     if (auto ok = module_.cache.append(process_.memory(), code_.bytes()); !ok) return failed(std::move(ok.error()));
+    module_.counters.blocks_translated += batch_blocks_.size();
     batch_.blocks = std::move(batch_blocks_);
     batch_blocks_.clear();
-    module_.counters.blocks_translated += batch_blocks_.size();
     module_.counters.translation_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return std::move(batch_);
@@ -208,14 +218,36 @@ std::uint32_t BlockTranslator::live_flags(std::span<const DecodedInstruction> ru
     return use.read_first | (unwritten & out);
 }
 
-Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
+Expected<void> BlockTranslator::emit_outlined_entries() {
+    // Out of line: `lea rsp, [rsp + 136]; jmp block`, after the batch's blocks (the pc map stays
+    // in cache order).
+    for (std::uint64_t original : outlined_) {
+        std::uint64_t block = module_.translation_of(original).value_or(0);
+        std::uint64_t entry = code_.pc();
+        map_here(original, x86_64::lookup_frame, true);
+        if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return ok;
+        map_here(original, 0, true);
+        if (auto ok = x86_64::emit_near_branch(code_, ZYDIS_MNEMONIC_JMP, block); !ok) return ok;
+        batch_.indirect_entries.emplace_back(original, entry);
+        module_.outlined_entries.emplace_back(static_cast<std::uint32_t>(block - module_.cache.base()),
+                                              static_cast<std::uint32_t>(entry - module_.cache.base()));
+    }
+    return {};
+}
+
+Expected<void> BlockTranslator::translate_block(std::uint64_t address, bool inline_entry) {
     BranchKind end = BranchKind::none;
     bool undecodable = false;
     decode_block(address, end, undecodable);
     const std::vector<DecodedInstruction>& instructions = instructions_;
     // Its indirect entry (for the lookup) comes first; direct branches go past it.
-    map_here(address, x86_64::lookup_frame, true);
-    if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return ok;
+    if (inline_entry) {
+        batch_.indirect_entries.emplace_back(address, code_.pc());
+        map_here(address, x86_64::lookup_frame, true);
+        if (auto ok = x86_64::emit_indirect_entry(code_); !ok) return ok;
+    } else {
+        outlined_.push_back(address);
+    }
     batch_blocks_.emplace_back(address, code_.pc());
     module_.set_translation(address, code_.pc());
     std::size_t body = instructions.size() - (end == BranchKind::none ? 0 : 1);
@@ -259,7 +291,7 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address) {
         // Natively the CPU would fault here too: SIGILL at the original address.
         return code_.emit(x86_64::plain(ZYDIS_MNEMONIC_UD2));
     }
-    return emit_jump(next);
+    return emit_final_jump(next);
 }
 
 Expected<void> BlockTranslator::relocate(const DecodedInstruction& d) {
@@ -304,6 +336,14 @@ Expected<void> BlockTranslator::emit_jump(std::uint64_t target, ZydisMnemonic mn
     return emit_native_jump(target);
 }
 
+Expected<void> BlockTranslator::emit_final_jump(std::uint64_t target) {
+    if (module_.contains_code(target) && !module_.translation_of(target)) {
+        continue_with_ = target;
+        return {};
+    }
+    return emit_jump(target);
+}
+
 Expected<void> BlockTranslator::emit_native_jump(std::uint64_t target) {
     if (x86_64::emit_near_branch(code_, ZYDIS_MNEMONIC_JMP, target)) return {};
     auto slot = module_.cache.literal(process_.memory(), target);
@@ -323,7 +363,7 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
     switch (kind) {
     case BranchKind::jump:
         map_here(d.address, 0, true);
-        return emit_jump(x86_64::branch_target(d));
+        return emit_final_jump(x86_64::branch_target(d));
     case BranchKind::conditional: {
         std::uint64_t target = x86_64::branch_target(d);
         map_here(d.address, 0, true);
@@ -339,7 +379,7 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         if (!separate) {
             if (auto ok = emit_jump(target, d.insn.mnemonic); !ok) return ok;
             map_here(next, 0, true);
-            return emit_jump(next);
+            return emit_final_jump(next);
         }
         // jcc taken; [fallthrough edge]; jmp next; taken: [taken edge]; jmp target
         std::uint64_t jcc_at = code_.pc();
@@ -361,7 +401,7 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         if (client_.wants_edges())
             if (auto ok = emit_edge(EdgeInfo{process_.pid(), &module_.module, block, d.address, target, EdgeKind::taken}, [&] { return flags_live_at(target); }); !ok)
                 return ok;
-        return emit_jump(target);
+        return emit_final_jump(target);
     }
     case BranchKind::counter: {
         // jrcxz/loop have only a rel8 form: jrcxz taken; jmp next; taken: jmp target
@@ -393,7 +433,7 @@ Expected<void> BlockTranslator::emit_end(const DecodedInstruction& d, BranchKind
         batch_.return_sites.push_back(next);
         enqueue(next);
         map_here(target, 0, true); // the return address is pushed: as at the callee's entry
-        return emit_jump(target);
+        return emit_final_jump(target);
     }
     case BranchKind::indirect_jump:
     case BranchKind::indirect_call:

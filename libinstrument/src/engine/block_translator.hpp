@@ -31,6 +31,7 @@ public:
 
 struct TranslatedBatch {
     procscope::LargeVector<std::pair<std::uint64_t, std::uint64_t>> blocks; // original -> cache
+    procscope::LargeVector<std::pair<std::uint64_t, std::uint64_t>> indirect_entries; // original -> its indirect entry
     std::vector<std::uint64_t> return_sites; // originals that translated calls return to
     std::vector<std::string> warnings;
 };
@@ -56,7 +57,10 @@ private:
         ZydisMnemonic mnemonic = ZYDIS_MNEMONIC_JMP;
         std::uint64_t target = 0;  // original address in the module
     };
-    procscope::Expected<void> translate_block(std::uint64_t address);
+    // `inline_entry`: the block starts a run and has its indirect entry in front of it; else it
+    // continues the block translated just before (which ends in no jump) and gets one out of line.
+    procscope::Expected<void> translate_block(std::uint64_t address, bool inline_entry);
+    procscope::Expected<void> emit_outlined_entries();
     void decode_block(std::uint64_t address, x86_64::BranchKind& end, bool& undecodable);
     void roll_back();
     procscope::Expected<void> relocate(const x86_64::DecodedInstruction& d);
@@ -67,6 +71,9 @@ private:
     // jmp to the translation of `target` if it is module code (translated in this batch), else
     // to `target` natively.
     procscope::Expected<void> emit_jump(std::uint64_t target, ZydisMnemonic mnemonic = ZYDIS_MNEMONIC_JMP);
+    // The jump that ends a block's code: when `target` is module code with no translation yet,
+    // no jump at all, and `target` is translated next, right here (`continue_with_`).
+    procscope::Expected<void> emit_final_jump(std::uint64_t target);
     // jmp to `target` as it is (rel32 when in reach, else through a literal).
     procscope::Expected<void> emit_native_jump(std::uint64_t target);
     procscope::Expected<void> emit_edge(const EdgeInfo& edge, std::function<bool()> flags_live);
@@ -89,6 +96,9 @@ private:
     procscope::LargeVector<std::pair<std::uint64_t, std::uint64_t>> batch_blocks_; // original -> cache, this batch
     std::vector<x86_64::DecodedInstruction> instructions_;               // the block being translated
     procscope::LargeVector<Fixup> fixups_;
+    std::uint64_t continue_with_ = 0;     // the block to translate right after this one, or 0
+    std::vector<std::uint64_t> outlined_; // blocks of this batch without an inline entry
+    std::size_t outlined_mark_ = 0;       // the module's outlined_entries before this batch
     std::size_t map_mark_ = 0; // the module's pc map before this batch
     TranslatedBatch batch_;
 };

@@ -143,10 +143,7 @@ Expected<void> Engine::publish(TargetProcess& process, ProcessState& state, Tran
                                const TranslatedBatch& batch) {
     // Every translated block can be reached by an indirect branch (returns, function pointers):
     // a target in the table costs no stop. The value is the block's indirect entry.
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> entries;
-    entries.reserve(batch.blocks.size());
-    for (const auto& [original, cache] : batch.blocks) entries.emplace_back(original, cache - x86_64::indirect_entry_size);
-    return state.table.insert_many(process, entries);
+    return state.table.insert_many(process, batch.indirect_entries);
 }
 
 Expected<std::uint64_t> Engine::translation_for(TargetProcess& process, ProcessState& state, TranslatedModule& m,
@@ -220,11 +217,15 @@ Expected<std::uint64_t> Engine::indirect_value(TargetProcess& process, ProcessSt
     std::uint64_t target = key & key_address_mask;
     auto site = static_cast<std::uint16_t>(key >> 48);
     // Where execution goes: a translation (also in another instrumented module), else native.
-    std::optional<std::uint64_t> translated;
+    std::optional<std::uint64_t> translated, entry;
     if (TranslatedModule* owner = state.module_with_code(target); owner && !owner->native) {
         auto done = translation_for(process, state, *owner, target);
-        if (done) translated = *done;
-        else leave_native(process, *owner, done.error().message);
+        if (done) {
+            translated = *done;
+            entry = owner->indirect_entry_of(target);
+        } else {
+            leave_native(process, *owner, done.error().message);
+        }
     }
     BlockTranslator translator(m, process, *this);
     if (site != 0)
@@ -234,7 +235,7 @@ Expected<std::uint64_t> Engine::indirect_value(TargetProcess& process, ProcessSt
             if (stub) return stub;
             warn(process, m.module.name + ": edge code: " + stub.error().message);
         }
-    if (translated) return *translated - x86_64::indirect_entry_size;
+    if (entry) return *entry;
     return translator.native_entry(target);
 }
 

@@ -74,6 +74,21 @@ struct TranslatedModule {
     std::shared_ptr<std::uint16_t> next_site; // tags of indirect branches: one counter per process
     std::unordered_map<std::uint64_t, std::uint64_t> native_entries; // native target -> its indirect entry
     std::unordered_map<std::uint16_t, IndirectSite> sites;
+    // Blocks laid out as the continuation of the block before them (its fall-through or jump
+    // target) have their indirect entry out of line: (block, entry) as offsets in the cache, in
+    // increasing order. Every other block's entry is the 8 bytes in front of it.
+    procscope::LargeVector<std::pair<std::uint32_t, std::uint32_t>> outlined_entries;
+
+    // Where an indirect branch to `original` enters its translation (nullopt: none).
+    std::optional<std::uint64_t> indirect_entry_of(std::uint64_t original) const {
+        std::optional<std::uint64_t> t = translation_of(original);
+        if (!t) return std::nullopt;
+        auto offset = static_cast<std::uint32_t>(*t - cache.base());
+        auto it = std::lower_bound(outlined_entries.begin(), outlined_entries.end(), offset,
+                                   [](const auto& e, std::uint32_t o) { return e.first < o; });
+        if (it != outlined_entries.end() && it->first == offset) return cache.base() + it->second;
+        return *t - x86_64::indirect_entry_size;
+    }
 
     bool contains_code(std::uint64_t address) const noexcept { return range_of(address) != nullptr; }
     const CodeRange* range_of(std::uint64_t address) const noexcept {
