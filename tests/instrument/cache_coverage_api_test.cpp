@@ -171,6 +171,9 @@ public:
         return code = inner_.store_byte(address, value);
     }
     EmittedCode increment_counter(std::uint64_t address) override { return code = inner_.increment_counter(address); }
+    EmittedCode increment_shared_counter(std::uint64_t address) override {
+        return code = inner_.increment_shared_counter(address);
+    }
 
     TargetData data;
     EmittedCode code;

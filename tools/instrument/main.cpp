@@ -5,7 +5,9 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "call_report.hpp"
 #include "instrument/cache_coverage_client.hpp"
+#include "instrument/call_count_client.hpp"
 #include "instrument/coverage_client.hpp"
 #include "instrument/coverage_points_writer.hpp"
 #include "instrument/drcov_writer.hpp"
@@ -41,6 +43,24 @@ class CliCacheCoverage final : public CacheCoverageClient {
 public:
     CliCacheCoverage(CacheCoverageOptions coverage, InstrumenterOptions engine, DebuggerOptions debugger, MessageLog& log)
         : CacheCoverageClient(coverage, std::move(engine), debugger), log_(log) {}
+
+protected:
+    void OnWarning(TargetProcess& process, const std::string& message) override {
+        log_.line(fmt::format("instrument: warning: pid {}: {}", process.pid(), message));
+    }
+    void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
+        if (!process.is_main()) log_.line(fmt::format("instrument: child {} crashed: {}", process.pid(), info.describe()));
+    }
+
+private:
+    MessageLog& log_;
+};
+
+// The call counter.
+class CliCallCounter final : public CallCountClient {
+public:
+    CliCallCounter(CallCountOptions calls, InstrumenterOptions engine, DebuggerOptions debugger, MessageLog& log)
+        : CallCountClient(std::move(calls), std::move(engine), debugger), log_(log) {}
 
 protected:
     void OnWarning(TargetProcess& process, const std::string& message) override {
@@ -94,12 +114,50 @@ procscope::Expected<RunResult> start(Debugger& client, const Options& opts, std:
     return result;
 }
 
-int run_cache_engine(const Options& opts, MessageLog& log) {
+InstrumenterOptions engine_options(const Options& opts) {
     InstrumenterOptions engine;
     engine.modules = opts.modules;
     engine.instrument_modules_on_load = opts.on_load;
     engine.block_cache_directory = opts.block_cache;
     engine.translate_ahead = !opts.translate_lazily;
+    return engine;
+}
+
+DebuggerOptions debugger_options(const Options& opts) {
+    DebuggerOptions debugger;
+    debugger.timeout = opts.timeout;
+    debugger.follow_children = opts.follow_children;
+    return debugger;
+}
+
+int run_call_counter(const Options& opts, MessageLog& log) {
+    CliCallCounter client(CallCountOptions{opts.count_functions}, engine_options(opts), debugger_options(opts), log);
+    std::string target;
+    auto result = start(client, opts, target);
+    if (!result) {
+        log.line(one_line_error(result.error()));
+        return 1;
+    }
+    int status = exit_status(*result, opts.pid != 0);
+    std::vector<FunctionCalls> counts = client.counts();
+    if (!opts.calls_json.empty())
+        if (auto ok = write_calls_json(counts, opts.calls_json); !ok) {
+            log.line("instrument: " + ok.error().message);
+            status = 1;
+        }
+    if (!opts.quiet) {
+        log.line("instrument: " + describe_end(*result, target, opts));
+        write_calls_table(log, counts, opts.top);
+    }
+    for (const std::string& name : client.functions_not_found())
+        log.line(fmt::format("instrument: warning: no instrumented module defines {}", name));
+    for (const std::string& name : client.modules_never_loaded())
+        log.line(fmt::format("instrument: warning: module {} was never loaded", name));
+    return status;
+}
+
+int run_cache_engine(const Options& opts, MessageLog& log) {
+    InstrumenterOptions engine = engine_options(opts);
     CacheCoverageOptions coverage;
     coverage.type = opts.edges ? CoverageType::edges : CoverageType::blocks;
     coverage.hit_counts = opts.hit_counts;
@@ -111,10 +169,7 @@ int run_cache_engine(const Options& opts, MessageLog& log) {
         }
         coverage.ignore = std::move(*ignore);
     }
-    DebuggerOptions debugger;
-    debugger.timeout = opts.timeout;
-    debugger.follow_children = opts.follow_children;
-    CliCacheCoverage client(coverage, engine, debugger, log);
+    CliCacheCoverage client(coverage, engine, debugger_options(opts), log);
     std::string target;
     auto result = start(client, opts, target);
     if (!result) {
@@ -143,12 +198,10 @@ int run_cache_engine(const Options& opts, MessageLog& log) {
 }
 
 int run(const Options& opts, MessageLog& log) {
+    if (opts.count_calls) return run_call_counter(opts, log);
     if (opts.engine == "cache") return run_cache_engine(opts, log);
     CoverageOptions coverage{opts.modules, opts.on_load, opts.block_cache};
-    DebuggerOptions debugger;
-    debugger.timeout = opts.timeout;
-    debugger.follow_children = opts.follow_children;
-    CliCoverage client(coverage, debugger, log);
+    CliCoverage client(coverage, debugger_options(opts), log);
     std::string target;
     bool attached = opts.pid != 0;
     auto result = start(client, opts, target);

@@ -59,7 +59,7 @@ bool parse_number(const std::string& text, T& out, T max) {
 
 std::expected<Options, int> parse_options(int argc, char** argv) {
     Options opts;
-    std::string timeout_text, pid_text;
+    std::string timeout_text, pid_text, duration_text, top_text;
     std::string covtype = "bb";
     po::options_description visible("Options");
     visible.add_options()
@@ -100,7 +100,17 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         ("ignore_coverage", po::value(&opts.ignore_file)->value_name("FILE"),
          "cache engine: leave the points listed in FILE (a -coverage_file of an earlier run) uninstrumented")
         ("lazy_translation", po::bool_switch(&opts.translate_lazily),
-         "cache engine: translate blocks on first entry only, not every known block ahead of time");
+         "cache engine: translate blocks on first entry only, not every known block ahead of time")
+        ("count_calls", po::bool_switch(&opts.count_calls),
+         "count the calls of every function of the instrumented modules (symbols and .eh_frame "
+         "starts) with a hook inline in the target, instead of coverage; prints a table")
+        ("count_function", po::value(&opts.count_functions)->composing()->value_name("NAME"),
+         "count the calls of this function only (a symbol of an instrumented module); repeatable")
+        ("calls_json", po::value(&opts.calls_json)->value_name("FILE"),
+         "with -count_calls: write every counted function's calls to FILE as JSON")
+        ("top", po::value(&top_text)->value_name("N"), "with -count_calls: rows of the table (default 20, 0: all)")
+        ("duration", po::value(&duration_text)->value_name("S"),
+         "stop after S seconds (like -timeout S*1000): an attached process is detached and runs on");
 
     std::set<std::string> with_value, flags;
     for (const auto& option : visible.options()) {
@@ -142,6 +152,25 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         opts.block_cache.clear();
     } else if (!vm.count("block_cache")) {
         opts.block_cache = instrument::BlockCache::default_directory();
+    }
+    if (!opts.count_functions.empty()) opts.count_calls = true;
+    if (opts.count_calls) {
+        if (opts.engine != "cache") return std::unexpected(usage_error("-count_calls needs -engine cache"));
+        if (opts.edges || opts.hit_counts || !opts.ignore_file.empty() || !opts.coverage_file.empty() || !opts.drcov_file.empty())
+            return std::unexpected(usage_error("-count_calls counts calls instead of coverage: no coverage options with it"));
+        for (const std::string& name : opts.count_functions)
+            if (name.empty()) return std::unexpected(usage_error("-count_function: empty name"));
+    } else if (!opts.calls_json.empty() || !top_text.empty()) {
+        return std::unexpected(usage_error("-calls_json and -top go with -count_calls or -count_function"));
+    }
+    if (!top_text.empty() && !parse_number(top_text, opts.top, std::size_t{1} << 30))
+        return std::unexpected(usage_error(fmt::format("-top: '{}': not a number of rows", top_text)));
+    if (!duration_text.empty()) {
+        if (!timeout_text.empty()) return std::unexpected(usage_error("give -duration or -timeout, not both"));
+        long long seconds = 0;
+        if (!parse_number(duration_text, seconds, std::numeric_limits<long long>::max() / 1000000000) || seconds == 0)
+            return std::unexpected(usage_error(fmt::format("-duration: '{}': not a positive number of seconds", duration_text)));
+        opts.timeout = std::chrono::seconds(seconds);
     }
     if (!timeout_text.empty()) {
         long long ms = 0;

@@ -27,6 +27,10 @@ struct Options {
     bool hit_counts = false;               // -hit_counts (cache engine)
     bool translate_lazily = false;         // -lazy_translation (cache engine)
     std::string ignore_file;               // -ignore_coverage FILE (cache engine)
+    bool count_calls = false;              // -count_calls, or any -count_function
+    std::vector<std::string> count_functions; // -count_function NAME
+    std::string calls_json;                // -calls_json FILE
+    std::size_t top = 20;                  // -top N: rows of the calls table
     std::vector<std::string> program;      // after --
 };
 

@@ -71,6 +71,9 @@ public:
     // add dword [address], 1: a 32-bit counter (4-byte aligned data). One memory add and no
     // saturation step keep the chain a tight loop pays per iteration to a single store.
     virtual EmittedCode increment_counter(std::uint64_t address) = 0;
+    // lock add qword [address], 1: a 64-bit counter that stays exact when threads run the code
+    // at once (8-byte aligned data). Flags kept where they are live, as above.
+    virtual EmittedCode increment_shared_counter(std::uint64_t address) = 0;
 };
 
 } // namespace instrument

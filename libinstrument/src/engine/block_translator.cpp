@@ -42,18 +42,27 @@ public:
         return {start, static_cast<std::uint32_t>(code_.pc() - start)};
     }
     EmittedCode increment_counter(std::uint64_t address) override {
-        std::uint64_t start = code_.pc();
-        bool ok = true;
-        bool save_flags = flags_live_();
-        if (save_flags) ok = ok && code_.emit(x86_64::lea_rsp(-128)) && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_PUSHFQ));
-        ok = ok && x86_64::emit_add_dword_rip(code_, address, 1);
-        if (save_flags) ok = ok && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_POPFQ)) && code_.emit(x86_64::lea_rsp(128));
-        if (!ok) failed = true;
-        return {start, static_cast<std::uint32_t>(code_.pc() - start)};
+        return keeping_flags([&] { return x86_64::emit_add_dword_rip(code_, address, 1).has_value(); });
+    }
+    EmittedCode increment_shared_counter(std::uint64_t address) override {
+        return keeping_flags([&] { return code_.emit(x86_64::lock_add_qword_rip(address, 1)).has_value(); });
     }
     bool failed = false;
 
 private:
+    // `emit`'s code, with the status flags saved around it where they are live.
+    template <class Emit>
+    EmittedCode keeping_flags(Emit emit) {
+        std::uint64_t start = code_.pc();
+        bool ok = true;
+        bool save_flags = flags_live_();
+        if (save_flags) ok = ok && code_.emit(x86_64::lea_rsp(-128)) && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_PUSHFQ));
+        ok = ok && emit();
+        if (save_flags) ok = ok && code_.emit(x86_64::plain(ZYDIS_MNEMONIC_POPFQ)) && code_.emit(x86_64::lea_rsp(128));
+        if (!ok) failed = true;
+        return {start, static_cast<std::uint32_t>(code_.pc() - start)};
+    }
+
     CodeBuffer& code_;
     DataArena& data_;
     std::function<bool()> flags_live_; // asked only when code needs the flags

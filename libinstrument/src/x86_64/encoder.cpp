@@ -122,6 +122,11 @@ ZydisEncoderRequest mov_word_rsp(std::int32_t displacement, std::uint16_t value)
 ZydisEncoderRequest add_dword_rip(std::uint64_t address, std::uint8_t value) {
     return with(ZYDIS_MNEMONIC_ADD, {rip(address, 4), imm(value)});
 }
+ZydisEncoderRequest lock_add_qword_rip(std::uint64_t address, std::uint8_t value) {
+    ZydisEncoderRequest r = with(ZYDIS_MNEMONIC_ADD, {rip(address, 8), imm(value)});
+    r.prefixes = ZYDIS_ATTRIB_HAS_LOCK;
+    return r;
+}
 ZydisEncoderRequest mov_reg_memory(ZydisRegister r, ZydisRegister base, std::int32_t displacement) {
     return with(ZYDIS_MNEMONIC_MOV, {reg(r), mem(base, ZYDIS_REGISTER_NONE, 0, displacement, 8)});
 }

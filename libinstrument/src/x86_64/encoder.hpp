@@ -55,6 +55,7 @@ ZydisEncoderRequest lea_rsp(std::int32_t displacement);               // lea rsp
 ZydisEncoderRequest mov_byte_rip(std::uint64_t address, std::uint8_t value); // mov byte [rip+a], imm8
 ZydisEncoderRequest mov_word_rsp(std::int32_t displacement, std::uint16_t value); // mov word [rsp+d], imm16
 ZydisEncoderRequest add_dword_rip(std::uint64_t address, std::uint8_t value);
+ZydisEncoderRequest lock_add_qword_rip(std::uint64_t address, std::uint8_t value); // lock add qword [rip+a], imm8
 ZydisEncoderRequest mov_reg_memory(ZydisRegister reg, ZydisRegister base, std::int32_t displacement); // mov r64, [base+d]
 ZydisEncoderRequest mov_memory_reg(ZydisRegister base, std::int32_t displacement, ZydisRegister reg); // mov [base+d], r64
 ZydisEncoderRequest mov_reg_reg(ZydisRegister to, ZydisRegister from);
