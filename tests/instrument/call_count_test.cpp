@@ -159,3 +159,39 @@ TEST_CASE("call counts: bad combinations are usage errors") {
         CHECK(result.err.starts_with("instrument: "));
     }
 }
+
+TEST_CASE("samples/call-counter: rb_ary_push calls of a running ruby, counted while attached") {
+    if (std::string(CALL_COUNTER_BINARY).empty() || instrument_test::run({"ruby", "-e", "exit 0"}).exit_code != 0) {
+        MESSAGE("ruby or the sample missing, skipped");
+        return;
+    }
+    // Array#<< is rb_ary_push: the loop makes exactly 100,000 calls between the two lines.
+    instrument_test::Background ruby({"ruby", "-e",
+                                      "STDOUT.puts 'ready'; STDOUT.flush; STDIN.gets; a = []; "
+                                      "100_000.times { |i| a << i }; STDOUT.puts a.size; STDOUT.flush; STDIN.gets"});
+    REQUIRE(ruby.read_line() == std::optional<std::string>("ready"));
+    // libruby's file name, as the loader mapped it ("libruby-3.1.so.3.1" on Debian 12).
+    std::string libruby;
+    {
+        std::ifstream maps("/proc/" + std::to_string(ruby.pid()) + "/maps");
+        std::string line;
+        while (libruby.empty() && std::getline(maps, line))
+            if (auto at = line.find("/libruby"); at != std::string::npos) libruby = line.substr(at + 1);
+    }
+    REQUIRE_MESSAGE(!libruby.empty(), "this ruby has no libruby");
+    instrument_test::Background counter({CALL_COUNTER_BINARY, std::to_string(ruby.pid()), "rb_ary_push", libruby, "6"});
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!client_data_mapped(ruby.pid()) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(client_data_mapped(ruby.pid()));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ruby.write("go\n");
+    CHECK(ruby.read_line() == std::optional<std::string>("100000"));
+    std::string report = counter.read_rest(std::chrono::seconds(60));
+    INFO("call-counter printed:\n" << report);
+    CHECK(counter.wait() == 0);
+    CHECK(report.find("total: 100000 calls of rb_ary_push in " + libruby) != std::string::npos);
+    CHECK(report.find("detached") != std::string::npos);
+    ruby.write("end\n");
+    CHECK(ruby.wait() == 0); // it ran on after the detach
+}
