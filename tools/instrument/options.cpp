@@ -66,7 +66,8 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         ("help,h", "show this help and exit")
         ("version", "show the version and exit")
         ("instrument_module", po::value(&opts.modules)->composing()->value_name("NAME"),
-         "cover this module (file name like libc.so.6, or full path); repeatable. "
+         "cover this module (file name like libc.so.6, or full path; the file a symbolic link "
+         "names works too); repeatable. "
          "Default: the main executable")
         ("coverage_file", po::value(&opts.coverage_file)->value_name("FILE"),
          "write the blocks hit as module+0xoffset lines, sorted")

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "instrument/block_finder.hpp"
 #include "x86_64/encoder.hpp"
@@ -56,12 +57,27 @@ Engine::Engine(Instrumenter& client) : client_(client), block_cache_(client.inst
 
 void Engine::warn(TargetProcess& process, const std::string& message) { client_.OnWarning(process, message); }
 
+namespace {
+// The file a module's path names once symbolic links are followed ("libruby-3.1.so.3.1" is a
+// link to "libruby-3.1.so.3.1.2"): users may name a module by either. "" when it cannot be told.
+std::string resolved_path(const Module& module) {
+    std::error_code error;
+    auto path = std::filesystem::canonical(module.path, error);
+    return error ? std::string() : path.string();
+}
+} // namespace
+
 bool Engine::wanted(const Module& module) const {
     if (module.is_vdso) return false;
     const auto& names = client_.instrumenter_options().modules;
     if (names.empty()) return module.is_main && module.path == default_module_;
     for (const std::string& name : names)
         if (module.name == name || module.path == name) return true;
+    std::string resolved = resolved_path(module);
+    if (resolved.empty()) return false;
+    std::string file_name = std::filesystem::path(resolved).filename().string();
+    for (const std::string& name : names)
+        if (file_name == name || resolved == name) return true;
     return false;
 }
 
@@ -99,6 +115,10 @@ void Engine::module_loaded(TargetProcess& process, const Module& module) {
     if (module.is_main && process.is_main() && default_module_.empty()) default_module_ = module.path;
     seen_.insert(module.name);
     seen_.insert(module.path);
+    if (std::string resolved = resolved_path(module); !resolved.empty()) {
+        seen_.insert(resolved);
+        seen_.insert(std::filesystem::path(resolved).filename().string());
+    }
     if (!wanted(module)) return;
     if (client_.instrumenter_options().instrument_modules_on_load || process.entry_reached()) instrument(process, module);
 }
