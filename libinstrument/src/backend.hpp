@@ -96,6 +96,8 @@ public:
     virtual Expected<procmaps::RegionList> regions(pid_t pid) = 0;
     // The thread-group id of `tid` (which process a thread belongs to).
     virtual Expected<pid_t> process_of(pid_t tid) = 0;
+    // The signals thread `tid` has a handler for, as a mask (bit N-1 for signal N).
+    virtual Expected<std::uint64_t> caught_signals(pid_t tid) = 0;
 };
 
 std::unique_ptr<Backend> make_backend();

@@ -182,6 +182,8 @@ Expected<void> DebuggerCore::handle_signal(Thread& thread, int signal) {
         process.describe_location(info.pc, info);
         if (client_.OnException(process, info) == SignalAction::suppress) return resume(thread);
         process.last_fault_ = std::move(info);
+    } else {
+        client_.OnSignal(process, thread.tid, signal);
     }
     thread.pending_signal = signal;
     return resume(thread);

@@ -176,6 +176,11 @@ Expected<void> TargetProcess::set_registers(pid_t tid, const Registers& register
     return core_.backend().set_registers(tid, registers);
 }
 
+bool TargetProcess::catches_signal(pid_t tid, int signal) {
+    auto caught = core_.backend().caught_signals(tid);
+    return caught && signal >= 1 && signal <= 64 && ((*caught >> (signal - 1)) & 1) != 0;
+}
+
 Expected<void> TargetProcess::single_step(pid_t tid) { return core_.single_step(tid); }
 
 Expected<std::uint64_t> TargetProcess::syscall(long number, std::initializer_list<std::uint64_t> args) {

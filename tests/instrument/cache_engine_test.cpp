@@ -520,6 +520,18 @@ TEST_CASE("cache engine: signals in instrumented code: siglongjmp out of SIGSEGV
     check_like_native(instrument({}, {program("signals")}), signals_native);
 }
 
+TEST_CASE("cache engine: a signal handler's context holds the program's own pc (an in-process sampler)") {
+    REQUIRE_CLI();
+    const std::string path = program("signal_context");
+    CommandResult reference = native({path});
+    REQUIRE(reference.out == "samples outside the text: 0\nresult is nonzero\n");
+    EngineRun run = instrument({}, {path});
+    INFO("instrument's log:\n" << run.log);
+    check_like_native(run, reference); // no SIGPROF sample saw a code-cache pc
+    if (engine_under_test() == "cache")
+        CHECK(run.log.find("caught in translated code, delivered at the original instruction") != std::string::npos);
+}
+
 namespace {
 
 // "... pc 0x5566...1149 in crash_here+0x0 (crasher+0x1149)" -> " in crash_here+0x0 (crasher+0x1149)"

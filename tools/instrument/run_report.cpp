@@ -94,6 +94,9 @@ void write_engine_summary(MessageLog& log, const Instrumenter& engine, const std
                          "{} indirect targets",
                          stops.entries + stops.lookup_misses + stops.faults, stops.entries, stops.lookup_misses,
                          stops.faults, engine.indirect_targets()));
+    if (stops.signal_moves > 0)
+        log.line(fmt::format("signals: {} caught in translated code, delivered at the original instruction",
+                             stops.signal_moves));
 }
 
 int exit_status(const RunResult& result, bool attached) {

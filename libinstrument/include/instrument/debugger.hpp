@@ -92,6 +92,10 @@ protected:
     // to the original instruction and update info.pc, so the hooks, the target's handler and
     // crash reports see the program's own address.
     virtual bool OnFaultStop(TargetProcess&, ExceptionInfo& /*info*/) { return false; }
+    // For the same engines: a signal that is not a fault is about to be delivered to thread
+    // `tid` (its handler, if the target has one, runs next). The engine may move the thread from
+    // translated code to the original code, so the handler's context holds the program's pc.
+    virtual void OnSignal(TargetProcess&, pid_t /*tid*/, int /*signal*/) {}
     // The debugger is about to let a process run on untraced: a detach (requested, or the time
     // limit of an attached run), the end of a run that leaves followed children alive, or a
     // forked child that is not followed (then `forked_from` is its parent, whose state the child

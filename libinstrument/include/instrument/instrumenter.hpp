@@ -50,6 +50,7 @@ struct EngineStops {
     std::size_t entries = 0;        // native code reached original code the first time (int3 fill)
     std::size_t lookup_misses = 0;  // an indirect branch reached a target the table did not have
     std::size_t faults = 0;         // faults in translated code mapped back to the original pc
+    std::size_t signal_moves = 0;   // caught signals: the thread moved to the original code first
 };
 
 struct InstrumentedModuleReport {
@@ -103,6 +104,7 @@ protected:
     void OnModuleLoaded(TargetProcess&, const Module&) final;
     void OnModuleUnloaded(TargetProcess&, const Module&) final;
     bool OnFaultStop(TargetProcess&, ExceptionInfo&) final;
+    void OnSignal(TargetProcess&, pid_t tid, int signal) final;
     void OnDetach(TargetProcess&, const TargetProcess* forked_from) final;
 
 private:

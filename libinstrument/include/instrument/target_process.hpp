@@ -83,6 +83,8 @@ public:
     // Runs one instruction of a stopped thread and waits for it (engines leaving their code on
     // detach). A signal that arrives meanwhile is kept for the thread.
     procscope::Expected<void> single_step(pid_t tid);
+    // Whether thread `tid` has a handler for `signal` (false when that cannot be told).
+    bool catches_signal(pid_t tid, int signal);
 
     // A system call run by the event thread on the target's behalf (syscall injection): its
     // registers are saved, a `syscall` instruction of the target's is executed with these

@@ -267,14 +267,21 @@ bool Engine::fault_stop(TargetProcess& process, ExceptionInfo& info) {
     return false;
 }
 
-void Engine::move_thread_out(TargetProcess& process, ProcessState& state, pid_t tid) {
+void Engine::move_thread_out(TargetProcess& process, ProcessState& state, pid_t tid, bool resumable) {
+    // Where the original code, as the engine left it, runs on correctly: its own instruction, or
+    // the entry jump at a block start. Not the inside of a jump.
+    auto resumes_there = [&](const TranslatedModule& m, std::uint64_t original) {
+        return m.has_fact(original, fact_entry_jump) || !m.has_fact(original, fact_occupied);
+    };
     for (int step = 0; step < max_steps_out; ++step) {
         auto regs = process.registers(tid);
         if (!regs) return;
         TranslatedModule* m = state.module_with_cache(regs->rip);
         if (!m) return;
         auto location = m->map.locate(regs->rip);
-        if (location && location->exact) {
+        if (location && location->exact && (!resumable || resumes_there(*m, location->original))) {
+            // No entry jump may cover it from now on: the thread comes back here.
+            if (resumable) m->add_fact(location->original, fact_possible_entry);
             regs->rip = location->original;
             regs->rsp += static_cast<std::uint64_t>(static_cast<std::int64_t>(location->rsp_adjust));
             (void)process.set_registers(tid, *regs);
@@ -304,6 +311,17 @@ void Engine::move_thread_out(TargetProcess& process, ProcessState& state, pid_t 
     }
     warn(process, "thread " + std::to_string(tid) + " is still in the code cache after " + std::to_string(max_steps_out) +
                       " steps");
+}
+
+void Engine::signal_delivery(TargetProcess& process, pid_t tid, int signal) {
+    auto it = processes_.find(process.pid());
+    if (it == processes_.end() || it->second.modules.empty()) return;
+    auto regs = process.registers(tid);
+    if (!regs || !it->second.module_with_cache(regs->rip)) return;
+    // Only a signal the target catches runs code that may look at the context.
+    if (!process.catches_signal(tid, signal)) return;
+    ++stops_.signal_moves;
+    move_thread_out(process, it->second, tid, true);
 }
 
 void Engine::detach(TargetProcess& process, const TargetProcess* forked_from) {

@@ -46,6 +46,9 @@ public:
     // cache_transitions.cpp
     bool fault_stop(TargetProcess& process, ExceptionInfo& info);
     void detach(TargetProcess& process, const TargetProcess* forked_from);
+    // A signal the target catches, for a thread in the cache: the thread goes to the original
+    // code first, so the handler's context has the program's own pc.
+    void signal_delivery(TargetProcess& process, pid_t tid, int signal);
 
     // TranslationClient: the Instrumenter's hooks.
     void instrument_block(BlockEmitter& e, const BlockInfo& b) override;
@@ -79,7 +82,10 @@ private:
                                                       std::uint64_t key);
     void leave_native(TargetProcess& process, TranslatedModule& module, const std::string& why);
     procscope::Expected<void> restore_original_code(TargetProcess& process, const TranslatedModule& module);
-    void move_thread_out(TargetProcess& process, ProcessState& state, pid_t tid);
+    // Steps thread `tid` out of the cache to the original instruction it stands for; with
+    // `resumable`, only to one the original code can resume at (a block start with its entry
+    // jump, or a byte no jump covers).
+    void move_thread_out(TargetProcess& process, ProcessState& state, pid_t tid, bool resumable = false);
 
     Instrumenter& client_;
     BlockCache block_cache_;

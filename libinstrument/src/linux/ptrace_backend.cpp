@@ -247,6 +247,14 @@ public:
         if (at == std::string::npos) return make_error(ErrorCode::no_such_process, path + ": no Tgid line");
         return static_cast<pid_t>(std::strtol(text.c_str() + at + 6, nullptr, 10));
     }
+
+    Expected<std::uint64_t> caught_signals(pid_t tid) override {
+        std::string path = "/proc/" + std::to_string(tid) + "/status";
+        std::string text = read_text(path);
+        std::size_t at = text.find("\nSigCgt:");
+        if (at == std::string::npos) return make_error(ErrorCode::no_such_process, path + ": no SigCgt line");
+        return static_cast<std::uint64_t>(std::strtoull(text.c_str() + at + 8, nullptr, 16));
+    }
 };
 
 } // namespace
