@@ -318,6 +318,9 @@ void Engine::signal_delivery(TargetProcess& process, pid_t tid, int signal) {
     if (it == processes_.end() || it->second.modules.empty()) return;
     auto regs = process.registers(tid);
     if (!regs || !it->second.module_with_cache(regs->rip)) return;
+    // A thread interrupted in a system call (one a translated `syscall` made) stays: a step
+    // would restart the call, which may block.
+    if (static_cast<std::int64_t>(regs->orig_rax) >= 0) return;
     // Only a signal the target catches runs code that may look at the context.
     if (!process.catches_signal(tid, signal)) return;
     ++stops_.signal_moves;
