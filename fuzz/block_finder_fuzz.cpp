@@ -1,5 +1,6 @@
 // libFuzzer target for libinstrument's code discovery, which reads untrusted files: the input
-// as an .eh_frame section (parse_eh_frame, every pointer encoding), then as an ELF file whose
+// as an .eh_frame section (parse_eh_frame, every pointer encoding) and as LSDAs
+// (parse_lsda_landing_pads), then as an ELF file whose
 // .eh_frame is located and whose basic blocks are found (BlockFinder: symbols, FDEs, Zydis).
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size >= 8) std::memcpy(&vaddr, data, 8);
     if (auto fdes = instrument::parse_eh_frame(bytes.subspan(size >= 8 ? 8 : 0), vaddr, {0x400000, 0x600000}))
         sink = fdes->size();
+    // The same bytes as an exception table: an LSDA at each of the first offsets.
+    for (std::uint64_t at = 0; at < 16 && at < size; ++at)
+        if (auto pads = instrument::parse_lsda_landing_pads(bytes, 0x2000, 0x2000 + at, 0x1000)) sink = pads->size();
 
     auto elf = objfile::ElfFile::parse(bytes, "fuzz.elf");
     if (!elf) return 0;

@@ -258,6 +258,39 @@ void collect_symbols(const objfile::ElfFile& elf, std::vector<FunctionRange>& ou
     }
 }
 
+// Where the LSDAs are: .gcc_except_table, or (no section headers) the loaded segment holding
+// each one. Empty bytes when there is none.
+struct LsdaBytes {
+    procscope::Bytes bytes;
+    std::uint64_t vaddr = 0;
+};
+
+LsdaBytes lsda_bytes_at(const objfile::ElfFile& elf, const LsdaBytes& table, std::uint64_t lsda) {
+    if (!table.bytes.empty() && lsda >= table.vaddr && lsda - table.vaddr < table.bytes.size()) return table;
+    for (const auto& header : elf.program_headers()) {
+        if (header.type != procscope::elf::pt_load || lsda < header.vaddr || lsda - header.vaddr >= header.filesz) continue;
+        if (auto bytes = elf.segment_contents(header)) return {*bytes, header.vaddr};
+    }
+    return {};
+}
+
+// The landing pads of every function with an LSDA: code only the C++ unwinder jumps to.
+std::vector<std::uint64_t> landing_pads(const objfile::ElfFile& elf, const std::vector<FunctionRange>& fdes) {
+    LsdaBytes table;
+    if (auto section = elf.find_section(".gcc_except_table"); section && section->type != procscope::elf::sht_nobits)
+        if (auto bytes = elf.section_contents(*section)) table = {*bytes, section->addr};
+    std::vector<std::uint64_t> out;
+    for (const FunctionRange& f : fdes) {
+        if (f.lsda == 0) continue;
+        LsdaBytes where = lsda_bytes_at(elf, table, f.lsda);
+        if (where.bytes.empty()) continue;
+        // A broken table loses its landing pads (they stop once when first reached), not the module.
+        if (auto pads = parse_lsda_landing_pads(where.bytes, where.vaddr, f.lsda, f.start))
+            out.insert(out.end(), pads->begin(), pads->end());
+    }
+    return out;
+}
+
 } // namespace
 
 std::size_t BlockList::index_of(std::uint64_t vaddr) const noexcept {
@@ -312,6 +345,9 @@ Expected<BlockList> BlockFinder::find(const objfile::ElfFile& elf) {
     decoder.stats.functions_from_eh_frame = extent.size() - from_symbols;
     for (const FunctionRange& f : functions) decoder.add_function_start(f.start);
     if (elf.entry() != 0) decoder.add_function_start(elf.entry());
+    std::vector<std::uint64_t> pads = landing_pads(elf, fdes);
+    decoder.stats.landing_pads = pads.size();
+    for (std::uint64_t pad : pads) decoder.add_function_start(pad);
     decoder.run();
 
     BlockList blocks = decoder.blocks();

@@ -1,5 +1,6 @@
 #include "instrument/eh_frame.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
@@ -80,6 +81,7 @@ private:
 
 struct Cie {
     std::uint8_t fde_encoding = pe_absptr;
+    std::uint8_t lsda_encoding = pe_omit;
     bool has_augmentation_data = false;
 };
 
@@ -161,7 +163,7 @@ Expected<Cie> parse_cie(Bytes section, std::uint64_t offset, std::uint64_t secti
         if (c == 'R') {
             cie.fde_encoding = body.fixed<std::uint8_t>();
         } else if (c == 'L') {
-            body.fixed<std::uint8_t>();
+            cie.lsda_encoding = body.fixed<std::uint8_t>();
         } else if (c == 'P') {
             std::uint8_t encoding = body.fixed<std::uint8_t>();
             // The personality pointer is not needed; read it only to step over it.
@@ -211,11 +213,65 @@ Expected<std::vector<FunctionRange>> parse_eh_frame(Bytes section, std::uint64_t
             if (!start) return std::unexpected(std::move(start.error()));
             auto size = read_encoded(body, static_cast<std::uint8_t>(encoding & 0x0f), section_vaddr, bases, true, offset);
             if (!size) return std::unexpected(std::move(size.error()));
-            if (*start != 0 && *size != 0) out.push_back({*start, *size});
+            std::uint64_t lsda = 0;
+            if (found->second.has_augmentation_data) {
+                std::uint64_t data_length = body.uleb();
+                std::uint64_t data_end = body.pos() + data_length;
+                if (!body.ok() || data_end > end) return std::unexpected(malformed(offset, "FDE augmentation data truncated"));
+                std::uint8_t lsda_encoding = found->second.lsda_encoding;
+                // An indirect LSDA pointer would need the data it points through: left out.
+                if (lsda_encoding != pe_omit && !(lsda_encoding & pe_indirect) && data_length > 0) {
+                    auto pointer = read_encoded(body, lsda_encoding, section_vaddr, bases, false, offset);
+                    if (!pointer) return std::unexpected(std::move(pointer.error()));
+                    lsda = *pointer;
+                }
+            }
+            if (*start != 0 && *size != 0) out.push_back({*start, *size, lsda});
         }
         offset = end;
     }
     return out;
+}
+
+Expected<std::vector<std::uint64_t>> parse_lsda_landing_pads(Bytes bytes, std::uint64_t bytes_vaddr, std::uint64_t lsda_vaddr,
+                                                             std::uint64_t function_start) {
+    if (lsda_vaddr < bytes_vaddr || lsda_vaddr - bytes_vaddr >= bytes.size())
+        return procscope::make_error(ErrorCode::malformed, "LSDA at " + procscope::to_hex(lsda_vaddr) + " outside its section");
+    auto bad = [&](std::string_view what) {
+        return procscope::Error{ErrorCode::malformed, "LSDA at " + procscope::to_hex(lsda_vaddr) + ": " + std::string(what)};
+    };
+    Cursor in(bytes, lsda_vaddr - bytes_vaddr, bytes.size());
+    std::uint64_t record = lsda_vaddr;
+    // Header: where landing pads count from, the type table (skipped), the call-site table.
+    std::uint64_t landing_base = function_start;
+    std::uint8_t lpstart_encoding = in.fixed<std::uint8_t>();
+    if (in.ok() && lpstart_encoding != pe_omit) {
+        auto base = read_encoded(in, lpstart_encoding, bytes_vaddr, {}, false, record);
+        if (!base) return std::unexpected(bad(base.error().message));
+        landing_base = *base;
+    }
+    std::uint8_t ttype_encoding = in.fixed<std::uint8_t>();
+    if (in.ok() && ttype_encoding != pe_omit) in.uleb();
+    std::uint8_t call_site_encoding = in.fixed<std::uint8_t>();
+    std::uint64_t table_length = in.uleb();
+    if (!in.ok() || table_length > bytes.size() - in.pos()) return std::unexpected(bad("call-site table truncated"));
+    Cursor table(bytes, in.pos(), in.pos() + table_length);
+    std::vector<std::uint64_t> pads;
+    while (table.ok() && table.pos() < in.pos() + table_length) {
+        // start, length and landing pad are offsets: read as values, not applied as pointers.
+        auto start = read_encoded(table, static_cast<std::uint8_t>(call_site_encoding & 0x0f), bytes_vaddr, {}, true, record);
+        auto length = start ? read_encoded(table, static_cast<std::uint8_t>(call_site_encoding & 0x0f), bytes_vaddr, {}, true, record)
+                            : start;
+        auto pad = length ? read_encoded(table, static_cast<std::uint8_t>(call_site_encoding & 0x0f), bytes_vaddr, {}, true, record)
+                          : length;
+        if (!pad) return std::unexpected(bad("call-site record truncated"));
+        table.uleb(); // action
+        if (!table.ok()) return std::unexpected(bad("call-site record truncated"));
+        if (*pad != 0) pads.push_back(landing_base + *pad);
+    }
+    std::ranges::sort(pads);
+    pads.erase(std::unique(pads.begin(), pads.end()), pads.end());
+    return pads;
 }
 
 Expected<EhFrameLocation> locate_eh_frame(const objfile::ElfFile& elf) {

@@ -72,6 +72,23 @@ TEST_CASE("BlockFinder: a stripped program's blocks come from .eh_frame") {
     for (std::uint64_t start : blocks.starts) CHECK(full.index_of(start) < full.size());
 }
 
+TEST_CASE("BlockFinder: C++ landing pads, read from the LSDAs, are block starts") {
+    std::string path = program("exceptions");
+    BlockList blocks = find_blocks(path);
+    check_against_objdump(path, blocks);
+    // main catches twice; level_1..level_5 each unwind a Guard (a cleanup landing pad).
+    CHECK(blocks.stats.landing_pads >= 7);
+    auto functions = instrument_test::nm_functions(path);
+    std::size_t in_levels = 0;
+    for (const char* name : {"level_1", "level_2", "level_3", "level_4", "level_5"}) {
+        REQUIRE_MESSAGE(functions.contains(name), name);
+        std::size_t inside = 0;
+        for (std::uint64_t start : blocks.starts) inside += functions[name].contains(start);
+        in_levels += inside;
+    }
+    CHECK(in_levels >= 10);
+}
+
 TEST_CASE("BlockFinder: libc's blocks start on objdump's instructions") {
     const std::string libc = "/lib/x86_64-linux-gnu/libc.so.6";
     BlockList blocks = find_blocks(libc);

@@ -15,7 +15,7 @@ namespace instrument {
 class BlockCache {
 public:
     // Bumped whenever BlockFinder would find different blocks in the same file.
-    static constexpr std::uint32_t finder_version = 1;
+    static constexpr std::uint32_t finder_version = 2; // 2: landing pads are block starts
 
     // $XDG_CACHE_HOME/procscope/blocks, else $HOME/.cache/procscope/blocks; "" when neither is set.
     static std::string default_directory();

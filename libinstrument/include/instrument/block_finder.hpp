@@ -15,6 +15,7 @@ namespace instrument {
 struct BlockFinderStats {
     std::size_t functions_from_symbols = 0;
     std::size_t functions_from_eh_frame = 0; // FDE starts no symbol named
+    std::size_t landing_pads = 0;            // C++ landing pads, from the LSDAs the FDEs point to
     std::size_t instructions = 0;
     std::size_t conflicts = 0; // starts dropped because two decodings disagreed about them
     std::size_t undecodable = 0;

@@ -15,6 +15,7 @@ namespace instrument {
 struct FunctionRange {
     std::uint64_t start = 0; // file vaddr
     std::uint64_t size = 0;
+    std::uint64_t lsda = 0;  // file vaddr of its language-specific data (C++: in .gcc_except_table), 0: none
 };
 
 // Bases for the DW_EH_PE_textrel and DW_EH_PE_datarel pointer encodings (0: not available,
@@ -30,6 +31,14 @@ struct EhFrameBases {
 // size (discarded by the linker) are left out.
 procscope::Expected<std::vector<FunctionRange>> parse_eh_frame(procscope::Bytes section, std::uint64_t section_vaddr,
                                                                EhFrameBases bases = {});
+
+// The landing pads (file vaddrs, sorted, unique) of the function starting at `function_start`
+// whose LSDA is at `lsda_vaddr`, inside `bytes` (which start at `bytes_vaddr`): the code the C++
+// unwinder jumps to, named nowhere else. Reads the GCC LSDA header and call-site table
+// (every pointer format); bounds-checked, a malformed table is an error naming its address.
+procscope::Expected<std::vector<std::uint64_t>> parse_lsda_landing_pads(procscope::Bytes bytes, std::uint64_t bytes_vaddr,
+                                                                        std::uint64_t lsda_vaddr,
+                                                                        std::uint64_t function_start);
 
 // The .eh_frame of an ELF file: the section when there are section headers, else through
 // PT_GNU_EH_FRAME's eh_frame_ptr (to the end of its segment). not_found when it has none.
