@@ -35,12 +35,15 @@ ZydisEncoderRequest near_branch_request(ZydisMnemonic branch, std::uint64_t targ
     return branch == ZYDIS_MNEMONIC_JMP ? jmp_to(target) : jcc_to(branch, target);
 }
 
-// Appends `form` aimed at `target`, or what the encoder makes of `request` when there is no form.
+// Appends `form` aimed at `target`, or what the encoder makes of `request()` when there is no
+// form. The request is built only then (it is a 500-byte structure).
+template <class Request>
 Expected<void> append_form(CodeBuffer& code, const RelativeForm& form, std::uint64_t target, std::uint8_t imm8,
-                           const ZydisEncoderRequest& request) {
-    if (!form.valid()) return code.emit(request);
+                           Request request) {
+    if (!form.valid()) return code.emit(request());
     if (form.append(code, target, imm8)) return {};
-    return procscope::make_error(ErrorCode::unsupported, "cannot encode " + std::string(ZydisMnemonicGetString(request.mnemonic)) +
+    return procscope::make_error(ErrorCode::unsupported, "cannot encode " +
+                                                             std::string(ZydisMnemonicGetString(request().mnemonic)) +
                                                              " at " + procscope::to_hex(code.pc()) + " to " +
                                                              procscope::to_hex(target) + ": out of rel32 reach");
 }
@@ -125,7 +128,7 @@ Expected<void> FixedCode::append(CodeBuffer& code) const {
 Expected<void> emit_near_branch(CodeBuffer& code, ZydisMnemonic branch, std::uint64_t target) {
     const RelativeForm* form = near_branch_form(branch);
     if (!form) return code.emit(near_branch_request(branch, target));
-    return append_form(code, *form, target, 0, near_branch_request(branch, target));
+    return append_form(code, *form, target, 0, [&] { return near_branch_request(branch, target); });
 }
 
 Expected<void> emit_near_branch_at(CodeBuffer& code, std::uint64_t at, ZydisMnemonic branch, std::uint64_t target) {
@@ -137,23 +140,23 @@ Expected<void> emit_near_branch_at(CodeBuffer& code, std::uint64_t at, ZydisMnem
 
 Expected<void> emit_push_rip(CodeBuffer& code, std::uint64_t slot) {
     static const RelativeForm form = RelativeForm::of(push_rip(0));
-    return append_form(code, form, slot, 0, push_rip(slot));
+    return append_form(code, form, slot, 0, [&] { return push_rip(slot); });
 }
 
 Expected<void> emit_jmp_rip(CodeBuffer& code, std::uint64_t slot) {
     static const RelativeForm form = RelativeForm::of(jmp_indirect_rip(0));
-    return append_form(code, form, slot, 0, jmp_indirect_rip(slot));
+    return append_form(code, form, slot, 0, [&] { return jmp_indirect_rip(slot); });
 }
 
 Expected<void> emit_mov_byte_rip(CodeBuffer& code, std::uint64_t address, std::uint8_t value) {
     static const RelativeForm form = RelativeForm::of(mov_byte_rip(0, 0x5a));
-    return append_form(code, form, address, value, mov_byte_rip(address, value));
+    return append_form(code, form, address, value, [&] { return mov_byte_rip(address, value); });
 }
 
 Expected<void> emit_add_dword_rip(CodeBuffer& code, std::uint64_t address, std::uint8_t value) {
     static const RelativeForm form = RelativeForm::of(add_dword_rip(0, 0x5a));
     if (value >= 0x80) return code.emit(add_dword_rip(address, value)); // the form's imm8 is sign-extended
-    return append_form(code, form, address, value, add_dword_rip(address, value));
+    return append_form(code, form, address, value, [&] { return add_dword_rip(address, value); });
 }
 
 } // namespace instrument::x86_64

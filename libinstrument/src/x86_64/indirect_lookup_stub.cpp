@@ -72,13 +72,16 @@ struct InlineLookupForms {
 Expected<void> emit_inline_lookup(CodeBuffer& code, const LookupSlots& slots, const LookupTail& tail, LookupFlags flags) {
     static const InlineLookupForms clobber(LookupFlags::clobber), keep(LookupFlags::keep);
     const InlineLookupForms& forms = flags == LookupFlags::keep ? keep : clobber;
-    auto relative = [&](const RelativeForm& form, std::uint64_t slot, const ZydisEncoderRequest& request) {
-        return form.valid() && form.append(code, slot) ? Expected<void>{} : code.emit(request);
+    // The encoder's request is built only when the form cannot be used.
+    auto relative = [&](const RelativeForm& form, std::uint64_t slot, auto request) {
+        return form.valid() && form.append(code, slot) ? Expected<void>{} : code.emit(request());
     };
     if (auto ok = forms.save_and_hash.append(code); !ok) return ok;
-    if (auto ok = relative(forms.and_mask, slots.table_mask, and_reg_rip(rcx, slots.table_mask)); !ok) return ok;
+    if (auto ok = relative(forms.and_mask, slots.table_mask, [&] { return and_reg_rip(rcx, slots.table_mask); }); !ok)
+        return ok;
     if (auto ok = forms.scale.append(code); !ok) return ok;
-    if (auto ok = relative(forms.add_base, slots.table_base, add_reg_rip(rcx, slots.table_base)); !ok) return ok;
+    if (auto ok = relative(forms.add_base, slots.table_base, [&] { return add_reg_rip(rcx, slots.table_base); }); !ok)
+        return ok;
     if (auto ok = forms.compare.append(code); !ok) return ok;
     if (auto ok = emit_near_branch(code, ZYDIS_MNEMONIC_JNZ, tail.probe); !ok) return ok;
     return forms.hit_and_tail.append(code);
