@@ -155,9 +155,14 @@ struct SleepChild {
             ::execlp("sleep", "sleep", "100", static_cast<char*>(nullptr));
             ::_exit(127);
         }
-        // Wait for the exec to finish so the maps are sleep's, not ours.
-        for (int i = 0; i < 500 && read_text("/proc/" + std::to_string(pid) + "/comm") != "sleep\n"; ++i)
-            ::usleep(10'000);
+        // Wait until sleep sleeps (nanosleep or clock_nanosleep), so its maps are sleep's, not
+        // ours, and the loader has mapped everything: tests compare two reads of them.
+        for (int i = 0; i < 500 && !asleep(); ++i) ::usleep(10'000);
+    }
+    bool asleep() const {
+        std::string call = read_text("/proc/" + std::to_string(pid) + "/syscall");
+        return read_text("/proc/" + std::to_string(pid) + "/comm") == "sleep\n" &&
+               (call.starts_with("35 ") || call.starts_with("230 "));
     }
     ~SleepChild() {
         ::kill(pid, SIGKILL);
