@@ -19,54 +19,20 @@ namespace instrument::cli {
 
 namespace {
 
-// The CLI's client: coverage, with warnings and child events logged as they happen.
-class CliCoverage final : public CoverageClient {
+// The CLI's clients (the breakpoint engine's coverage, the code cache's coverage, the call
+// counter), with warnings and child crashes logged as they happen.
+template <class Client>
+class Logged final : public Client {
 public:
-    CliCoverage(CoverageOptions coverage, DebuggerOptions debugger, MessageLog& log)
-        : CoverageClient(std::move(coverage), debugger), log_(log) {}
+    template <class... Args>
+    explicit Logged(MessageLog& log, Args&&... args) : Client(std::forward<Args>(args)...), log_(log) {}
 
 protected:
     void OnWarning(TargetProcess& process, const std::string& message) override {
         log_.line(fmt::format("instrument: warning: pid {}: {}", process.pid(), message));
     }
     void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
-        CoverageClient::OnCrash(process, info);
-        if (!process.is_main()) log_.line(fmt::format("instrument: child {} crashed: {}", process.pid(), info.describe()));
-    }
-
-private:
-    MessageLog& log_;
-};
-
-// The same for the code-cache engine.
-class CliCacheCoverage final : public CacheCoverageClient {
-public:
-    CliCacheCoverage(CacheCoverageOptions coverage, InstrumenterOptions engine, DebuggerOptions debugger, MessageLog& log)
-        : CacheCoverageClient(coverage, std::move(engine), debugger), log_(log) {}
-
-protected:
-    void OnWarning(TargetProcess& process, const std::string& message) override {
-        log_.line(fmt::format("instrument: warning: pid {}: {}", process.pid(), message));
-    }
-    void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
-        if (!process.is_main()) log_.line(fmt::format("instrument: child {} crashed: {}", process.pid(), info.describe()));
-    }
-
-private:
-    MessageLog& log_;
-};
-
-// The call counter.
-class CliCallCounter final : public CallCountClient {
-public:
-    CliCallCounter(CallCountOptions calls, InstrumenterOptions engine, DebuggerOptions debugger, MessageLog& log)
-        : CallCountClient(std::move(calls), std::move(engine), debugger), log_(log) {}
-
-protected:
-    void OnWarning(TargetProcess& process, const std::string& message) override {
-        log_.line(fmt::format("instrument: warning: pid {}: {}", process.pid(), message));
-    }
-    void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
+        Client::OnCrash(process, info);
         if (!process.is_main()) log_.line(fmt::format("instrument: child {} crashed: {}", process.pid(), info.describe()));
     }
 
@@ -131,7 +97,7 @@ DebuggerOptions debugger_options(const Options& opts) {
 }
 
 int run_call_counter(const Options& opts, MessageLog& log) {
-    CliCallCounter client(CallCountOptions{opts.count_functions}, engine_options(opts), debugger_options(opts), log);
+    Logged<CallCountClient> client(log, CallCountOptions{opts.count_functions}, engine_options(opts), debugger_options(opts));
     std::string target;
     auto result = start(client, opts, target);
     if (!result) {
@@ -169,7 +135,7 @@ int run_cache_engine(const Options& opts, MessageLog& log) {
         }
         coverage.ignore = std::move(*ignore);
     }
-    CliCacheCoverage client(coverage, engine, debugger_options(opts), log);
+    Logged<CacheCoverageClient> client(log, coverage, std::move(engine), debugger_options(opts));
     std::string target;
     auto result = start(client, opts, target);
     if (!result) {
@@ -201,7 +167,7 @@ int run(const Options& opts, MessageLog& log) {
     if (opts.count_calls) return run_call_counter(opts, log);
     if (opts.engine == "cache") return run_cache_engine(opts, log);
     CoverageOptions coverage{opts.modules, opts.on_load, opts.block_cache};
-    CliCoverage client(coverage, debugger_options(opts), log);
+    Logged<CoverageClient> client(log, std::move(coverage), debugger_options(opts));
     std::string target;
     bool attached = opts.pid != 0;
     auto result = start(client, opts, target);
