@@ -3,12 +3,13 @@
 // 1,000 calls of leaf() reached by a tail call), launched and attached; output as natively.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -31,10 +32,18 @@ const std::string expected_output = "fib(25) = 75025, sink = 39999600000, tails 
 // {function -> calls} from a -calls_json file (the oracle is the program's own arithmetic).
 std::map<std::string, unsigned long long> read_calls(const std::string& path) {
     std::map<std::string, unsigned long long> out;
-    std::string text = instrument_test::read_file(path);
-    static const std::regex row(R"re("function": "([^"]*)", "offset": "0x[0-9a-f]+", "calls": ([0-9]+))re");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), row); it != std::sregex_iterator(); ++it)
-        out[(*it)[1].str()] += std::stoull((*it)[2].str());
+    std::istringstream lines(instrument_test::read_file(path));
+    std::string line;
+    // {"module": "m", "function": "NAME", "offset": "0x1a2b", "calls": N}
+    const std::string function_key = "\"function\": \"", calls_key = "\"calls\": ";
+    while (std::getline(lines, line)) {
+        std::size_t name = line.find(function_key), calls = line.find(calls_key);
+        if (name == std::string::npos || calls == std::string::npos) continue;
+        name += function_key.size();
+        std::size_t name_end = line.find('"', name);
+        if (name_end == std::string::npos) continue;
+        out[line.substr(name, name_end - name)] += std::stoull(line.substr(calls + calls_key.size()));
+    }
     return out;
 }
 
