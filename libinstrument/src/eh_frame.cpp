@@ -57,7 +57,7 @@ public:
             value |= static_cast<std::int64_t>(std::uint64_t{byte & 0x7fu} << shift);
             shift += 7;
         } while (byte & 0x80);
-        if (shift < 64 && (byte & 0x40)) value |= -(std::int64_t{1} << shift);
+        if (shift < 64 && (byte & 0x40)) value |= static_cast<std::int64_t>(~std::uint64_t{0} << shift); // sign bits
         return value;
     }
     std::string_view c_string() {

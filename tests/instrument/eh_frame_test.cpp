@@ -221,3 +221,58 @@ TEST_CASE("eh_frame: libc's FDEs match readelf --debug-dump=frames") {
     REQUIRE(oracle.size() > 1000);
     CHECK(got == oracle);
 }
+
+TEST_CASE("eh_frame: a 64-bit signed LEB128 field with its sign in bit 63 reads cleanly (fuzzer input)") {
+    // The CIE's data alignment is a 10-byte sleb128 whose last group sets bit 63 and the sign
+    // bit: UBSan flagged the sign extension once (negating INT64_MIN).
+    EhFrameBuilder b(0x1000);
+    std::size_t start = b.bytes().size();
+    b.u32(0); // length, patched below
+    b.u32(0); // CIE id
+    b.u8(1);  // version
+    b.u8(0);  // no augmentation
+    b.u8(1);  // code alignment
+    for (int i = 0; i < 9; ++i) b.u8(0x80);
+    b.u8(0x7f); // data alignment: bits 63.. set, sign set
+    b.u8(16);
+    while ((b.bytes().size() - start) % 8 != 0) b.u8(0);
+    std::uint32_t length = static_cast<std::uint32_t>(b.bytes().size() - start - 4);
+    std::memcpy(b.bytes().data() + start, &length, 4);
+    b.fde(start, 0x2000, 0x40, 0x00, false);
+    b.terminator();
+    auto fdes = parse_eh_frame(b.view(), 0x1000);
+    CHECK((!fdes || fdes->size() == 1));
+}
+
+TEST_CASE("eh_frame: landing pads from a hand-built LSDA, and malformed LSDAs are errors") {
+    // lpstart omitted (the function start), a type table, uleb128 call sites:
+    // [0x10,+8) -> pad 0x40, [0x20,+4) -> none, [0x30,+8) -> pad 0x40 again, [0x50,+2) -> pad 0x60.
+    std::vector<std::uint8_t> lsda = {0xff, 0x9b, 0x10, 0x01, 16,   0x10, 0x08, 0x40, 0x01, 0x20, 0x04,
+                                      0x00, 0x00, 0x30, 0x08, 0x40, 0x00, 0x50, 0x02, 0x60, 0x03};
+    lsda[4] = static_cast<std::uint8_t>(lsda.size() - 5); // the call-site table's length
+    std::vector<std::byte> bytes(8, std::byte{0}); // the LSDA at 0x5008
+    for (std::uint8_t v : lsda) bytes.push_back(std::byte{v});
+    procscope::Bytes view{bytes.data(), bytes.size()};
+    auto pads = instrument::parse_lsda_landing_pads(view, 0x5000, 0x5008, 0x2000);
+    REQUIRE(pads);
+    CHECK(*pads == std::vector<std::uint64_t>{0x2040, 0x2060});
+
+    // udata4 call sites and an explicit lpstart (absptr).
+    std::vector<std::uint8_t> wide = {0x00, 0x00, 0x30, 0, 0, 0, 0, 0, 0, // lpstart 0x3000
+                                      0xff, 0x03, 13,                      // no types; udata4, 13 bytes
+                                      0x10, 0, 0, 0, 0x08, 0, 0, 0, 0x24, 0, 0, 0, 0x00};
+    std::vector<std::byte> wide_bytes;
+    for (std::uint8_t v : wide) wide_bytes.push_back(std::byte{v});
+    auto wide_pads = instrument::parse_lsda_landing_pads({wide_bytes.data(), wide_bytes.size()}, 0x9000, 0x9000, 0x2000);
+    REQUIRE(wide_pads);
+    CHECK(*wide_pads == std::vector<std::uint64_t>{0x3024});
+
+    // Truncated tables, a table longer than the bytes, an LSDA outside them: errors, no reads past.
+    for (std::size_t cut = 1; cut < lsda.size(); ++cut) {
+        std::vector<std::byte> part(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(8 + cut));
+        auto result = instrument::parse_lsda_landing_pads({part.data(), part.size()}, 0x5000, 0x5008, 0x2000);
+        CHECK_MESSAGE(!result, "cut at " << cut);
+    }
+    CHECK(!instrument::parse_lsda_landing_pads(view, 0x5000, 0x4000, 0x2000));
+    CHECK(!instrument::parse_lsda_landing_pads(view, 0x5000, 0x5000 + bytes.size(), 0x2000));
+}
