@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <fmt/format.h>
 
 #include "call_report.hpp"
@@ -62,8 +63,8 @@ std::string one_line_error(const procscope::Error& error) {
     return line;
 }
 
-// Starts or attaches as the options say; the result, or 1 after a one-line error.
-procscope::Expected<RunResult> start(Debugger& client, const Options& opts, std::string& target) {
+// Starts or attaches as the options say; the result, or nullopt after a one-line error.
+std::optional<RunResult> start(Debugger& client, const Options& opts, std::string& target, MessageLog& log) {
     g_running = &client;
     install_interrupt_handlers();
     procscope::Expected<RunResult> result;
@@ -76,8 +77,21 @@ procscope::Expected<RunResult> start(Debugger& client, const Options& opts, std:
         result = client.run_program(launch);
     }
     g_running = nullptr;
-    if (result && opts.pid != 0 && !result->executable.empty()) target = result->executable;
-    return result;
+    if (!result) {
+        log.line(one_line_error(result.error()));
+        return std::nullopt;
+    }
+    if (opts.pid != 0 && !result->executable.empty()) target = result->executable;
+    return std::move(*result);
+}
+
+// Writes one output file; a failure is one logged line and makes the run's status 1.
+template <class Write>
+void write_output(MessageLog& log, int& status, Write write) {
+    if (auto ok = write(); !ok) {
+        log.line("instrument: " + ok.error().message);
+        status = 1;
+    }
 }
 
 InstrumenterOptions engine_options(const Options& opts) {
@@ -97,20 +111,14 @@ DebuggerOptions debugger_options(const Options& opts) {
 }
 
 int run_call_counter(const Options& opts, MessageLog& log) {
-    Logged<CallCountClient> client(log, CallCountOptions{opts.count_functions}, engine_options(opts), debugger_options(opts));
+    Logged<CallCountClient> client(log, CallCountOptions{opts.count_functions}, engine_options(opts),
+                                   debugger_options(opts));
     std::string target;
-    auto result = start(client, opts, target);
-    if (!result) {
-        log.line(one_line_error(result.error()));
-        return 1;
-    }
+    auto result = start(client, opts, target, log);
+    if (!result) return 1;
     int status = exit_status(*result, opts.pid != 0);
     std::vector<FunctionCalls> counts = client.counts();
-    if (!opts.calls_json.empty())
-        if (auto ok = write_calls_json(counts, opts.calls_json); !ok) {
-            log.line("instrument: " + ok.error().message);
-            status = 1;
-        }
+    if (!opts.calls_json.empty()) write_output(log, status, [&] { return write_calls_json(counts, opts.calls_json); });
     if (!opts.quiet) {
         log.line("instrument: " + describe_end(*result, target, opts));
         write_calls_table(log, counts, opts.top);
@@ -137,23 +145,16 @@ int run_cache_engine(const Options& opts, MessageLog& log) {
     }
     Logged<CacheCoverageClient> client(log, coverage, std::move(engine), debugger_options(opts));
     std::string target;
-    auto result = start(client, opts, target);
-    if (!result) {
-        log.line(one_line_error(result.error()));
-        return 1;
-    }
+    auto result = start(client, opts, target, log);
+    if (!result) return 1;
     int status = exit_status(*result, opts.pid != 0);
     std::vector<ModuleCoverage> collected = client.snapshot();
     if (!opts.coverage_file.empty())
-        if (auto ok = CoveragePointsWriter::write_file(collected, {opts.edges, opts.hit_counts}, opts.coverage_file); !ok) {
-            log.line("instrument: " + ok.error().message);
-            status = 1;
-        }
+        write_output(log, status, [&] {
+            return CoveragePointsWriter::write_file(collected, {opts.edges, opts.hit_counts}, opts.coverage_file);
+        });
     if (!opts.drcov_file.empty())
-        if (auto ok = DrcovWriter::write_file(client.as_block_coverage(), opts.drcov_file); !ok) {
-            log.line("instrument: " + ok.error().message);
-            status = 1;
-        }
+        write_output(log, status, [&] { return DrcovWriter::write_file(client.as_block_coverage(), opts.drcov_file); });
     if (!opts.quiet) {
         log.line("instrument: " + describe_end(*result, target, opts));
         write_engine_summary(log, client, collected, opts.edges);
@@ -170,25 +171,16 @@ int run(const Options& opts, MessageLog& log) {
     Logged<CoverageClient> client(log, std::move(coverage), debugger_options(opts));
     std::string target;
     bool attached = opts.pid != 0;
-    auto result = start(client, opts, target);
-    if (!result) {
-        log.line(one_line_error(result.error()));
-        return 1;
-    }
+    auto result = start(client, opts, target, log);
+    if (!result) return 1;
 
     // Coverage first: whatever else happens, what was collected reaches the files.
     int status = exit_status(*result, attached);
     const Coverage& collected = client.coverage();
     if (!opts.coverage_file.empty())
-        if (auto ok = PlainCoverageWriter::write_file(collected, opts.coverage_file); !ok) {
-            log.line("instrument: " + ok.error().message);
-            status = 1;
-        }
+        write_output(log, status, [&] { return PlainCoverageWriter::write_file(collected, opts.coverage_file); });
     if (!opts.drcov_file.empty())
-        if (auto ok = DrcovWriter::write_file(collected, opts.drcov_file); !ok) {
-            log.line("instrument: " + ok.error().message);
-            status = 1;
-        }
+        write_output(log, status, [&] { return DrcovWriter::write_file(collected, opts.drcov_file); });
     if (!opts.quiet) {
         log.line("instrument: " + describe_end(*result, target, opts));
         write_summary(log, collected);
