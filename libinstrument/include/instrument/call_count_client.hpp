@@ -57,7 +57,7 @@ private:
 
     CallCountOptions options_;
     std::set<std::string> wanted_; // options_.functions
-    std::map<std::pair<std::string, std::uint64_t>, ModuleFunctions> modules_; // (path, base)
+    std::map<std::pair<std::uint64_t, std::string>, ModuleFunctions> modules_; // (base, path): base decides first
     std::set<std::string> found_;
     mutable std::mutex mutex_; // counts() may run on another thread while blocks are translated
     std::vector<Counter> counters_;

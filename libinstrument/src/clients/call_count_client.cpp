@@ -15,7 +15,7 @@ CallCountClient::CallCountClient(CallCountOptions options, InstrumenterOptions e
       wanted_(options_.functions.begin(), options_.functions.end()) {}
 
 const CallCountClient::ModuleFunctions& CallCountClient::functions_of(const Module& module) {
-    auto [it, added] = modules_.try_emplace({module.path, module.base});
+    auto [it, added] = modules_.try_emplace({module.base, module.path});
     if (!added) return it->second;
     ModuleFunctions& out = it->second;
     auto image = ModuleImage::open(module.path);

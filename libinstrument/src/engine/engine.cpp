@@ -58,27 +58,24 @@ Engine::Engine(Instrumenter& client) : client_(client), block_cache_(client.inst
 void Engine::warn(TargetProcess& process, const std::string& message) { client_.OnWarning(process, message); }
 
 namespace {
-// The file a module's path names once symbolic links are followed ("libruby-3.1.so.3.1" is a
-// link to "libruby-3.1.so.3.1.2"): users may name a module by either. "" when it cannot be told.
-std::string resolved_path(const Module& module) {
+// What a user may call a module: its file name and path as the loader has them, and the file
+// they name once symbolic links are followed ("libruby-3.1.so.3.1" is a link to
+// "libruby-3.1.so.3.1.2").
+std::vector<std::string> names_of(const Module& module) {
+    std::vector<std::string> names{module.name, module.path};
     std::error_code error;
-    auto path = std::filesystem::canonical(module.path, error);
-    return error ? std::string() : path.string();
+    auto resolved = std::filesystem::canonical(module.path, error);
+    if (!error) names.insert(names.end(), {resolved.string(), resolved.filename().string()});
+    return names;
 }
 } // namespace
 
-bool Engine::wanted(const Module& module) const {
+bool Engine::wanted(const Module& module, const std::vector<std::string>& names) const {
     if (module.is_vdso) return false;
-    const auto& names = client_.instrumenter_options().modules;
-    if (names.empty()) return module.is_main && module.path == default_module_;
-    for (const std::string& name : names)
-        if (module.name == name || module.path == name) return true;
-    std::string resolved = resolved_path(module);
-    if (resolved.empty()) return false;
-    std::string file_name = std::filesystem::path(resolved).filename().string();
-    for (const std::string& name : names)
-        if (file_name == name || resolved == name) return true;
-    return false;
+    const auto& requested = client_.instrumenter_options().modules;
+    if (requested.empty()) return module.is_main && module.path == default_module_;
+    return std::ranges::any_of(names,
+                               [&](const std::string& n) { return std::ranges::find(requested, n) != requested.end(); });
 }
 
 void Engine::process_created(TargetProcess& process) {
@@ -108,18 +105,14 @@ void Engine::process_created(TargetProcess& process) {
 
 void Engine::entry_reached(TargetProcess& process) {
     for (const Module& module : process.modules())
-        if (wanted(module)) instrument(process, module);
+        if (wanted(module, names_of(module))) instrument(process, module);
 }
 
 void Engine::module_loaded(TargetProcess& process, const Module& module) {
     if (module.is_main && process.is_main() && default_module_.empty()) default_module_ = module.path;
-    seen_.insert(module.name);
-    seen_.insert(module.path);
-    if (std::string resolved = resolved_path(module); !resolved.empty()) {
-        seen_.insert(resolved);
-        seen_.insert(std::filesystem::path(resolved).filename().string());
-    }
-    if (!wanted(module)) return;
+    std::vector<std::string> names = names_of(module);
+    seen_.insert(names.begin(), names.end());
+    if (!wanted(module, names)) return;
     if (client_.instrumenter_options().instrument_modules_on_load || process.entry_reached()) instrument(process, module);
 }
 

@@ -58,7 +58,8 @@ public:
     bool wants_edges() const override;
 
 private:
-    bool wanted(const Module& module) const;
+    // `names`: names_of(module).
+    bool wanted(const Module& module, const std::vector<std::string>& names) const;
     void instrument(TargetProcess& process, const Module& module);
     procscope::Expected<std::unique_ptr<TranslatedModule>> prepare(TargetProcess& process, const Module& module,
                                                                    InstrumentedModuleReport& report);
