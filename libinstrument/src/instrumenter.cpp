@@ -13,6 +13,7 @@ const EngineStops& Instrumenter::engine_stops() const noexcept { return engine_-
 std::vector<InstrumentedModuleReport> Instrumenter::instrumented_modules() const { return engine_->reports(); }
 std::size_t Instrumenter::indirect_targets() const noexcept { return engine_->indirect_targets(); }
 std::vector<std::string> Instrumenter::modules_never_loaded() const { return engine_->never_loaded(); }
+ps_hook_area* Instrumenter::hook_area(pid_t pid) const noexcept { return engine_->hook_area(pid); }
 
 procscope::Expected<void> Instrumenter::remove_code(TargetProcess& process, std::span<const EmittedCode> code) {
     return engine_->remove_code(process, code);

@@ -174,6 +174,8 @@ public:
     EmittedCode increment_shared_counter(std::uint64_t address) override {
         return code = inner_.increment_shared_counter(address);
     }
+    EmittedCode call_entry_hook(std::uint32_t function) override { return code = inner_.call_entry_hook(function); }
+    EmittedCode call_return_hook() override { return code = inner_.call_return_hook(); }
 
     TargetData data;
     EmittedCode code;

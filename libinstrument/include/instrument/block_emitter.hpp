@@ -51,6 +51,14 @@ struct EdgeInfo {
     EdgeKind kind = EdgeKind::taken;
 };
 
+// A translated `ret` (InstrumentReturn).
+struct ReturnInfo {
+    pid_t pid = 0;
+    const Module* module = nullptr;
+    std::uint64_t block = 0;   // original address of the block it ends
+    std::uint64_t address = 0; // original address of the ret
+};
+
 struct InstructionInfo {
     const Module* module = nullptr;
     std::uint64_t block = 0;   // original address of the block it is in
@@ -74,6 +82,15 @@ public:
     // lock add qword [address], 1: a 64-bit counter that stays exact when threads run the code
     // at once (8-byte aligned data). Flags kept where they are live, as above.
     virtual EmittedCode increment_shared_counter(std::uint64_t address) = 0;
+
+    // The hook runtime (InstrumenterOptions::hooks; docs/instrument.md, "Hooks"): at the start
+    // of a function's translation, counts a call of hooked function `function` and, by its mode,
+    // opens a frame (time, records, a stop at its return) and stops in the debugger; before a
+    // translated `ret`, closes the frames it ends. Registers are kept; the status flags are not
+    // (the ABI keeps none at a function's entry or return: call them nowhere else). Emits
+    // nothing (failed) when the module has no runtime.
+    virtual EmittedCode call_entry_hook(std::uint32_t function) = 0;
+    virtual EmittedCode call_return_hook() = 0;
 };
 
 } // namespace instrument

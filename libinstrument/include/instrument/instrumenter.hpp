@@ -19,6 +19,8 @@
 #include "instrument/block_emitter.hpp"
 #include "instrument/debugger.hpp"
 
+struct ps_hook_area; // hook_layout.h: the hook runtime's shared area
+
 namespace instrument {
 
 namespace engine {
@@ -40,6 +42,14 @@ struct InstrumenterOptions {
     bool edges = false;
     // Call InstrumentInstruction for every instruction.
     bool instrument_instructions = false;
+    // The hook runtime (BlockEmitter::call_entry_hook): its area's geometry per process. Off
+    // when `functions` is 0. Threads, frames and records must be powers of two.
+    struct Hooks {
+        std::uint32_t functions = 0; // hooked functions a process may have
+        std::uint32_t threads = 256; // thread slots (more threads than this are counted, not timed)
+        std::uint32_t frames = 256;  // open hooked frames kept per thread (deeper ones are forgotten)
+        std::uint32_t records = 0;   // argument / return records per thread ring (0: none)
+    } hooks = {};
     // Per module: the code cache may not grow past this (a runaway is reported, then the module
     // runs natively from there on).
     std::size_t max_cache_bytes = std::size_t{512} << 20;
@@ -51,6 +61,21 @@ struct EngineStops {
     std::size_t lookup_misses = 0;  // an indirect branch reached a target the table did not have
     std::size_t faults = 0;         // faults in translated code mapped back to the original pc
     std::size_t signal_moves = 0;   // caught signals: the thread moved to the original code first
+};
+
+// A thread stopped by the hook runtime (a hooked function with a stop at entry or return).
+struct HookStop {
+    pid_t tid = 0;
+    std::uint32_t function = 0; // the index the client gave call_entry_hook
+    bool at_return = false;     // else at the entry
+    std::uint64_t frame = 0;    // the program's rsp at the function's entry (its return address is there)
+};
+
+// What the thread does next: go on (with the registers as the hook left them), or, at an
+// entry, return to the caller at once with `value` in rax (the function replaced).
+struct HookAction {
+    bool return_now = false;
+    std::uint64_t value = 0;
 };
 
 struct InstrumentedModuleReport {
@@ -86,6 +111,10 @@ public:
     // Requested modules that never loaded.
     std::vector<std::string> modules_never_loaded() const;
 
+    // The hook runtime's shared area in process `pid` (the target writes it while it runs), or
+    // nullptr when it has none. Stays readable after the process is gone.
+    ps_hook_area* hook_area(pid_t pid) const noexcept;
+
     // Turns client code emitted earlier into NOPs (e.g. coverage already seen). Call while the
     // target is stopped, from a hook.
     procscope::Expected<void> remove_code(TargetProcess& process, std::span<const EmittedCode> code);
@@ -95,6 +124,12 @@ protected:
     virtual void InstrumentBasicBlock(BlockEmitter&, const BlockInfo&) {}
     virtual void InstrumentEdge(BlockEmitter&, const EdgeInfo&) {}
     virtual void InstrumentInstruction(BlockEmitter&, const InstructionInfo&) {}
+    // Before every translated `ret` (where call_return_hook goes).
+    virtual void InstrumentReturn(BlockEmitter&, const ReturnInfo&) {}
+    // A hook stop: `registers` are the program's (rip: the function's entry, or the ret's
+    // original address at a return; rsp: the program's). Change the arguments at an entry or
+    // rax/rdx at a return by changing them here.
+    virtual HookAction OnHookStop(TargetProcess&, const HookStop&, Registers&) { return {}; }
     virtual void OnModuleInstrumented(TargetProcess&, const Module&) {}
     virtual void OnModuleUninstrumented(TargetProcess&, const Module&) {}
 

@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "instrument/eh_frame.hpp"
-#include "instrument/module_image.hpp"
-#include "objfile/elf_symbols.hpp"
-#include "procscope/hex.hpp"
+#include "clients/module_functions.hpp"
 
 namespace instrument {
 
@@ -17,30 +14,10 @@ CallCountClient::CallCountClient(CallCountOptions options, InstrumenterOptions e
 const CallCountClient::ModuleFunctions& CallCountClient::functions_of(const Module& module) {
     auto [it, added] = modules_.try_emplace({module.base, module.path});
     if (!added) return it->second;
-    ModuleFunctions& out = it->second;
-    auto image = ModuleImage::open(module.path);
-    if (!image) return out;
-    const objfile::ElfFile& elf = (*image)->elf();
-    auto wanted = [&](std::string_view name) { return wanted_.empty() || wanted_.contains(std::string(name)); };
-    // .symtab first (it names local functions too), then .dynsym for what it lacks.
-    for (auto table : {elf.static_symbols(), elf.dynamic_symbols()}) {
-        if (!table) continue;
-        for (auto symbol : *table) {
-            if (!symbol || symbol->type != objfile::ElfSymbolType::func || !symbol->is_defined() || symbol->value == 0)
-                continue;
-            if (!wanted(symbol->name)) continue;
-            out.entries.try_emplace(symbol->value + module.load_bias, std::string(symbol->name));
-            found_.insert(std::string(symbol->name));
-        }
-    }
-    if (wanted_.empty())
-        if (auto eh = locate_eh_frame(elf))
-            if (auto fdes = parse_eh_frame(eh->bytes, eh->vaddr))
-                for (const FunctionRange& f : *fdes) {
-                    std::uint64_t at = f.start + module.load_bias;
-                    out.entries.try_emplace(at, module.name + "+" + procscope::to_hex(at - module.base));
-                }
-    return out;
+    ModuleFunctionEntries functions = module_functions(module, wanted_);
+    found_.insert(functions.found.begin(), functions.found.end());
+    it->second.entries = std::move(functions.entries);
+    return it->second;
 }
 
 void CallCountClient::InstrumentBasicBlock(BlockEmitter& emitter, const BlockInfo& block) {

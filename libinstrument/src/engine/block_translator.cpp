@@ -28,8 +28,8 @@ std::string where(const TranslatedModule& m, std::uint64_t address) {
 // What a client hook writes code with: typed requests at the place being translated.
 class CodeEmitter final : public BlockEmitter {
 public:
-    CodeEmitter(CodeBuffer& code, DataArena& data, std::function<bool()> flags_live)
-        : code_(code), data_(data), flags_live_(std::move(flags_live)) {}
+    CodeEmitter(CodeBuffer& code, DataArena& data, const HookGlue& hooks, std::function<bool()> flags_live)
+        : code_(code), data_(data), hooks_(hooks), flags_live_(std::move(flags_live)) {}
 
     TargetData reserve_data(std::size_t size) override {
         std::size_t align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
@@ -47,9 +47,17 @@ public:
     EmittedCode increment_shared_counter(std::uint64_t address) override {
         return keeping_flags([&] { return code_.emit(x86_64::lock_add_qword_rip(address, 1)).has_value(); });
     }
+    EmittedCode call_entry_hook(std::uint32_t function) override { return glue_call(hooks_.entry, function); }
+    EmittedCode call_return_hook() override { return glue_call(hooks_.return_, 0); }
     bool failed = false;
 
 private:
+    EmittedCode glue_call(std::uint64_t glue, std::uint32_t word) {
+        std::uint64_t start = code_.pc();
+        if (glue == 0 || !emit_glue_call(code_, glue, word)) failed = true;
+        return {start, static_cast<std::uint32_t>(code_.pc() - start)};
+    }
+
     // `emit`'s code, with the status flags saved around it where they are live.
     template <class Emit>
     EmittedCode keeping_flags(Emit emit) {
@@ -65,6 +73,7 @@ private:
 
     CodeBuffer& code_;
     DataArena& data_;
+    const HookGlue& hooks_;
     std::function<bool()> flags_live_; // asked only when code needs the flags
 };
 
@@ -270,7 +279,7 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address, bool inli
     info.instructions = static_cast<std::uint32_t>(instructions.size());
     map_here(address, 0, true);
     {
-        CodeEmitter emitter(code_, module_.data, [&] { return live_flags(instructions, end, 1) != 0; });
+        CodeEmitter emitter(code_, module_.data, module_.hooks, [&] { return live_flags(instructions, end, 1) != 0; });
         client_.instrument_block(emitter, info);
         if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, address) + ": client code");
     }
@@ -281,7 +290,7 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address, bool inli
             InstructionInfo i{&module_.module, address, d.address, d.insn.length,
                               d.insn.mnemonic == ZYDIS_MNEMONIC_CMP || d.insn.mnemonic == ZYDIS_MNEMONIC_TEST ||
                                   d.insn.mnemonic == ZYDIS_MNEMONIC_SUB};
-            CodeEmitter emitter(code_, module_.data,
+            CodeEmitter emitter(code_, module_.data, module_.hooks,
                                 [&] { return live_flags(std::span(instructions).subspan(k), end, 1) != 0; });
             client_.instrument_instruction(emitter, i);
         }
@@ -361,7 +370,7 @@ Expected<void> BlockTranslator::emit_native_jump(std::uint64_t target) {
 }
 
 Expected<void> BlockTranslator::emit_edge(const EdgeInfo& edge, std::function<bool()> flags_live) {
-    CodeEmitter emitter(code_, module_.data, std::move(flags_live));
+    CodeEmitter emitter(code_, module_.data, module_.hooks, std::move(flags_live));
     client_.instrument_edge(emitter, edge);
     if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, edge.branch) + ": client edge code");
     return {};
@@ -501,6 +510,11 @@ Expected<void> BlockTranslator::emit_indirect(const DecodedInstruction& d, Branc
         batch_.return_sites.push_back(d.next());
         enqueue(d.next());
     } else {
+        ReturnInfo info{process_.pid(), &module_.module, block, d.address};
+        CodeEmitter emitter(code_, module_.data, module_.hooks, [] { return false; });
+        client_.instrument_return(emitter, info);
+        if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, d.address) + ": client code");
+        map_here(d.address, 0, true);
         std::int32_t pop = 0;
         if (d.operands[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) pop = static_cast<std::int32_t>(d.operands[0].imm.value.u);
         if (pop > lookup_red_zone - 8) return fail("ret with a large immediate");

@@ -25,6 +25,7 @@ public:
     virtual void instrument_block(BlockEmitter&, const BlockInfo&) = 0;
     virtual void instrument_edge(BlockEmitter&, const EdgeInfo&) = 0;
     virtual void instrument_instruction(BlockEmitter&, const InstructionInfo&) = 0;
+    virtual void instrument_return(BlockEmitter&, const ReturnInfo&) = 0;
     virtual bool wants_instructions() const = 0;
     virtual bool wants_edges() const = 0;
 };

@@ -246,6 +246,7 @@ bool Engine::fault_stop(TargetProcess& process, ExceptionInfo& info) {
     if (info.signal == SIGTRAP && info.code == si_kernel && info.pc > 0) {
         std::uint64_t at = info.pc - 1;
         if (TranslatedModule* m = state.module_with_cache(at)) {
+            if (m->hooks.stop != 0 && at == m->hooks.stop) return hook_stop(process, state, *m, info.tid);
             if (at == m->lookup.clobber_flags.miss) return lookup_miss(process, state, *m, m->lookup.clobber_flags);
             if (at == m->lookup.keep_flags.miss) return lookup_miss(process, state, *m, m->lookup.keep_flags);
         }
@@ -327,6 +328,40 @@ void Engine::signal_delivery(TargetProcess& process, pid_t tid, int signal) {
     move_thread_out(process, it->second, tid, true);
 }
 
+bool Engine::hook_stop(TargetProcess& process, ProcessState& state, TranslatedModule& m, pid_t tid) {
+    auto regs = process.registers(tid);
+    if (!regs) return false;
+    auto code = process.memory().read<std::uint64_t>(regs->rsp + 8);
+    if (!code) return false;
+    Registers program = *regs;
+    program.rsp = regs->rsp + hook_stop_frame;
+    HookStop stop;
+    stop.tid = tid;
+    stop.function = static_cast<std::uint32_t>(*code);
+    stop.at_return = (*code >> 32) == PS_STOP_RETURN;
+    stop.frame = program.rsp;
+    // rip as the program knows it: the function's entry, or the ret's original address.
+    std::uint64_t glue_return = process.memory().read<std::uint64_t>(regs->rsp).value_or(0);
+    if (auto location = m.map.locate(glue_return)) program.rip = location->original;
+    HookAction action = client_.OnHookStop(process, stop, program);
+    Registers next = program;
+    next.rip = regs->rip; // on from the stop: `ret` to the translated code
+    next.rsp = regs->rsp;
+    if (action.return_now && !stop.at_return) {
+        // Replaced: back to the caller with the value, as a `ret` would. The return address is the
+        // program's own; in an instrumented module its entry jump (or one stop) leads back in.
+        auto to = process.memory().read<std::uint64_t>(program.rsp);
+        if (!to) return false;
+        next.rax = action.value;
+        next.rip = *to;
+        next.rsp = program.rsp + 8;
+        // The frame the entry opened ends here.
+        if (ps_hook_area* area = state.hooks ? state.hooks->local() : nullptr)
+            close_replaced_frame(*area, regs->fs_base, program.rsp);
+    }
+    return process.set_registers(tid, next).has_value();
+}
+
 void Engine::detach(TargetProcess& process, const TargetProcess* forked_from) {
     pid_t owner = forked_from ? forked_from->pid() : process.pid();
     auto it = processes_.find(owner);
@@ -338,6 +373,7 @@ void Engine::detach(TargetProcess& process, const TargetProcess* forked_from) {
         (void)process.deallocate(m->cache.base(), m->cache.capacity());
         (void)process.deallocate(m->data.base(), m->data.capacity());
     }
+    if (state.hooks && !forked_from) (void)state.hooks->release(process);
     if (!forked_from) processes_.erase(it);
 }
 

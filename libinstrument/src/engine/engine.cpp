@@ -86,6 +86,8 @@ void Engine::process_created(TargetProcess& process) {
         ProcessState copy;
         copy.table = it->second.table.copy_for_child();
         copy.next_site = it->second.next_site;
+        copy.hooks = it->second.hooks;
+        if (copy.hooks) hook_areas_[process.pid()] = copy.hooks->local();
         for (const auto& m : it->second.modules) {
             auto child = std::make_unique<TranslatedModule>(*m);
             // Its cache is its own from now on (private memory): so are the translation tables.
@@ -236,6 +238,8 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
     if (!lookup) return fail(lookup.error().message);
     if (auto ok = m.cache.append(process.memory(), stub.bytes()); !ok) return fail(ok.error().message);
     m.lookup = *lookup;
+    if (client_.instrumenter_options().hooks.functions > 0)
+        if (auto ok = add_hook_runtime(process, state, m); !ok) return fail("hook runtime: " + ok.error().message);
     if (auto ok = state.table.attach_slots(process, m.slots); !ok) return fail(ok.error().message);
 
     TranslatedBatch batch;
@@ -345,6 +349,30 @@ Expected<void> Engine::remove_code(TargetProcess& process, std::span<const Emitt
 void Engine::instrument_block(BlockEmitter& e, const BlockInfo& b) { client_.InstrumentBasicBlock(e, b); }
 void Engine::instrument_edge(BlockEmitter& e, const EdgeInfo& edge) { client_.InstrumentEdge(e, edge); }
 void Engine::instrument_instruction(BlockEmitter& e, const InstructionInfo& i) { client_.InstrumentInstruction(e, i); }
+void Engine::instrument_return(BlockEmitter& e, const ReturnInfo& r) { client_.InstrumentReturn(e, r); }
+
+ps_hook_area* Engine::hook_area(pid_t pid) const noexcept {
+    auto it = hook_areas_.find(pid);
+    return it == hook_areas_.end() ? nullptr : it->second;
+}
+
+Expected<void> Engine::add_hook_runtime(TargetProcess& process, ProcessState& state, TranslatedModule& m) {
+    if (!state.hooks) {
+        const auto& h = client_.instrumenter_options().hooks;
+        auto area = HookArea::create(process, m.cache.base(), m.cache.code_end(),
+                                     HookRuntimeGeometry{h.functions, h.threads, h.frames, h.records});
+        if (!area) return std::unexpected(std::move(area.error()));
+        state.hooks = std::move(*area);
+        client_data_.push_back(state.hooks->owner());
+        hook_areas_[process.pid()] = state.hooks->local();
+    }
+    x86_64::CodeBuffer code(m.cache.code_end());
+    auto glue = emit_hook_runtime(code, state.hooks->address());
+    if (!glue) return std::unexpected(std::move(glue.error()));
+    if (auto ok = m.cache.append(process.memory(), code.bytes()); !ok) return ok;
+    m.hooks = *glue;
+    return {};
+}
 bool Engine::wants_instructions() const { return client_.instrumenter_options().instrument_instructions; }
 bool Engine::wants_edges() const { return client_.instrumenter_options().edges; }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/block_translator.hpp"
+#include "engine/hook_runtime.hpp"
 #include "engine/indirect_targets.hpp"
 #include "engine/translated_module.hpp"
 #include "instrument/block_cache.hpp"
@@ -22,6 +23,7 @@ struct ProcessState {
     std::vector<std::unique_ptr<TranslatedModule>> modules;
     IndirectTargets table;
     std::shared_ptr<std::uint16_t> next_site = std::make_shared<std::uint16_t>(1);
+    std::shared_ptr<HookArea> hooks; // shared with followed fork children (the memory is)
 
     TranslatedModule* module_with_code(std::uint64_t address) noexcept;
     TranslatedModule* module_with_cache(std::uint64_t address) noexcept;
@@ -54,6 +56,8 @@ public:
     void instrument_block(BlockEmitter& e, const BlockInfo& b) override;
     void instrument_edge(BlockEmitter& e, const EdgeInfo& edge) override;
     void instrument_instruction(BlockEmitter& e, const InstructionInfo& i) override;
+    void instrument_return(BlockEmitter& e, const ReturnInfo& r) override;
+    ps_hook_area* hook_area(pid_t pid) const noexcept;
     bool wants_instructions() const override;
     bool wants_edges() const override;
 
@@ -81,6 +85,9 @@ private:
     // stub for a tagged key, or an entry that goes native).
     procscope::Expected<std::uint64_t> indirect_value(TargetProcess& process, ProcessState& state, TranslatedModule& module,
                                                       std::uint64_t key);
+    // The hook runtime in `module`'s cache (and the process's area, the first time).
+    procscope::Expected<void> add_hook_runtime(TargetProcess& process, ProcessState& state, TranslatedModule& module);
+    bool hook_stop(TargetProcess& process, ProcessState& state, TranslatedModule& module, pid_t tid);
     void leave_native(TargetProcess& process, TranslatedModule& module, const std::string& why);
     procscope::Expected<void> restore_original_code(TargetProcess& process, const TranslatedModule& module);
     // Steps thread `tid` out of the cache to the original instruction it stands for; with
@@ -97,6 +104,7 @@ private:
     EngineStops stops_;
     // Client data stays readable after its module or process is gone.
     std::vector<std::shared_ptr<std::uint8_t>> client_data_;
+    std::unordered_map<pid_t, ps_hook_area*> hook_areas_; // kept readable like client data
 };
 
 } // namespace instrument::engine

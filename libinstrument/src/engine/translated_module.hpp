@@ -21,6 +21,7 @@
 #include "procscope/large_array.hpp"
 #include "instrument/module_image.hpp"
 #include "x86_64/indirect_lookup_stub.hpp"
+#include "engine/hook_runtime.hpp"
 
 namespace instrument::engine {
 
@@ -67,6 +68,7 @@ struct TranslatedModule {
     DataArena data;
     x86_64::LookupSlots slots;
     x86_64::LookupStub lookup;
+    HookGlue hooks; // the hook runtime in this cache, when the client hooks
     BlockMap map;
     ModuleCounters counters;
     bool native = false;  // the engine gave up on it: original code restored, runs natively

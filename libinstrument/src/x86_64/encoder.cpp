@@ -158,5 +158,19 @@ ZydisEncoderRequest jmp_memory(ZydisRegister base, std::int32_t displacement) {
 }
 ZydisEncoderRequest plain(ZydisMnemonic mnemonic) { return request(mnemonic); }
 ZydisEncoderRequest ret_pop(std::uint16_t bytes) { return with(ZYDIS_MNEMONIC_RET, {imm(bytes)}); }
+ZydisEncoderRequest call_to(std::uint64_t target) { return near_branch(ZYDIS_MNEMONIC_CALL, target); }
+ZydisEncoderRequest push_imm32(std::int32_t value) {
+    ZydisEncoderRequest r = with(ZYDIS_MNEMONIC_PUSH, {imm(static_cast<std::uint64_t>(static_cast<std::int64_t>(value)))});
+    r.operand_size_hint = ZYDIS_OPERAND_SIZE_HINT_64;
+    return r;
+}
+ZydisEncoderRequest mov_reg_imm64(ZydisRegister r, std::uint64_t value) {
+    ZydisEncoderRequest q = with(ZYDIS_MNEMONIC_MOV, {reg(r), imm(value)});
+    q.operand_size_hint = ZYDIS_OPERAND_SIZE_HINT_64;
+    return q;
+}
+ZydisEncoderRequest lea_reg(ZydisRegister r, ZydisRegister base, std::int32_t displacement) {
+    return with(ZYDIS_MNEMONIC_LEA, {reg(r), mem(base, ZYDIS_REGISTER_NONE, 0, displacement, 8)});
+}
 
 } // namespace instrument::x86_64

@@ -72,5 +72,9 @@ ZydisEncoderRequest setcc_reg8(ZydisMnemonic setcc, ZydisRegister reg);     // s
 ZydisEncoderRequest jmp_memory(ZydisRegister base, std::int32_t displacement); // jmp qword [base+d]
 ZydisEncoderRequest plain(ZydisMnemonic mnemonic);                    // pushfq, popfq, int3, ud2, ...
 ZydisEncoderRequest ret_pop(std::uint16_t bytes);                     // ret imm16
+ZydisEncoderRequest call_to(std::uint64_t target);                     // call rel32
+ZydisEncoderRequest push_imm32(std::int32_t value);                    // push imm32 (sign-extended)
+ZydisEncoderRequest mov_reg_imm64(ZydisRegister reg, std::uint64_t value); // mov r64, imm64
+ZydisEncoderRequest lea_reg(ZydisRegister reg, ZydisRegister base, std::int32_t displacement); // lea r64, [base+d]
 
 } // namespace instrument::x86_64

@@ -1,0 +1,58 @@
+#include "clients/module_functions.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "instrument/eh_frame.hpp"
+#include "instrument/module_image.hpp"
+#include "objfile/elf_symbols.hpp"
+#include "procscope/hex.hpp"
+#include "symbols/image_file.hpp"
+
+namespace instrument {
+
+namespace {
+
+void named_functions(const Module& module, const std::set<std::string>& wanted, ModuleFunctionEntries& out) {
+    int fd = ::open(module.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    auto image = symbols::ImageFile::from_fd(fd, module.path, module.name, symbols::DebugFileSearch{});
+    ::close(fd);
+    if (!image) return;
+    for (const std::string& name : wanted) {
+        auto match = (*image)->find(name);
+        if (!match || match->symbol.value == 0 || !match->symbol.is_defined()) continue;
+        if (match->symbol.type != objfile::ElfSymbolType::func) continue;
+        out.entries.try_emplace(match->symbol.value + module.load_bias, name);
+        out.found.insert(name);
+    }
+}
+} // namespace
+
+ModuleFunctionEntries module_functions(const Module& module, const std::set<std::string>& wanted) {
+    ModuleFunctionEntries out;
+    if (!wanted.empty()) {
+        named_functions(module, wanted, out);
+        return out;
+    }
+    auto image = ModuleImage::open(module.path);
+    if (!image) return out;
+    const objfile::ElfFile& elf = (*image)->elf();
+    for (auto table : {elf.static_symbols(), elf.dynamic_symbols()}) {
+        if (!table) continue;
+        for (auto symbol : *table) {
+            if (!symbol || symbol->type != objfile::ElfSymbolType::func || !symbol->is_defined() || symbol->value == 0)
+                continue;
+            out.entries.try_emplace(symbol->value + module.load_bias, std::string(symbol->name));
+        }
+    }
+    if (auto eh = locate_eh_frame(elf))
+        if (auto fdes = parse_eh_frame(eh->bytes, eh->vaddr))
+            for (const FunctionRange& f : *fdes) {
+                std::uint64_t at = f.start + module.load_bias;
+                out.entries.try_emplace(at, module.name + "+" + procscope::to_hex(at - module.base));
+            }
+    return out;
+}
+
+} // namespace instrument
