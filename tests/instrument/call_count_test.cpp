@@ -98,8 +98,23 @@ TEST_CASE("call counts: named functions, exact under recursion, eight threads an
     CHECK(run.calls["tail"] == 1000);
     CHECK(run.calls["leaf"] == 1000);
     CHECK(run.calls.size() == 4); // only the functions asked for
+
+    // -no_time: the inline add alone, the same counts.
+    CountRun plain = count({"-no_time", "-count_function", "fib", "-count_function", "work"}, {path});
+    INFO("instrument's log (-no_time):\n" << plain.log);
+    CHECK(plain.result.out == native.out);
+    CHECK(plain.calls["fib"] == 242785);
+    CHECK(plain.calls["work"] == 800000);
+    CHECK(plain.log.find("inclusive") == std::string::npos);
     CHECK(run.log.find("no instrumented module defines no_such_function") != std::string::npos);
-    CHECK(run.log.find("242785  fib") != std::string::npos); // the table
+    // The table: calls, inclusive time, time per call, function, module.
+    std::size_t row = run.log.find("242785 ");
+    REQUIRE(row != std::string::npos);
+    std::string line = run.log.substr(row, run.log.find('\n', row) - row);
+    CHECK(line.find(" fib ") != std::string::npos);
+    bool has_time = false;
+    for (const char* unit : {" ns ", " us ", " ms "}) has_time = has_time || line.find(unit) != std::string::npos;
+    CHECK(has_time);
 }
 
 TEST_CASE("call counts: every function of the module, from symbols and .eh_frame") {

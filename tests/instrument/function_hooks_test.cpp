@@ -5,7 +5,10 @@
 // native run's.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -200,4 +203,150 @@ TEST_CASE("function hooks: an argument changed at entry and a return value chang
     REQUIRE(at != std::string::npos);
     expected.replace(at, 23, "add3(1, 10, -100) = 99");
     CHECK(run_hooked(hooks) == expected);
+}
+
+// ---- The tracer: instrument -trace / -count_calls on the hook runtime ----
+
+namespace {
+
+#define REQUIRE_CLI()                                                                                                  \
+    if (instrument_test::cli().empty()) {                                                                              \
+        MESSAGE("the instrument CLI was not built, skipped");                                                          \
+        return;                                                                                                        \
+    }
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find('\n', at);
+        if (end == std::string::npos) end = text.size();
+        out.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+
+// A trace line without its thread column and its duration: "add3(1, 10, -100) = -89".
+std::string call_of(const std::string& line) {
+    std::size_t start = line.find_first_not_of(' ');
+    start = line.find(' ', start);
+    start = line.find_first_not_of(' ', start);
+    std::size_t end = line.rfind("  <");
+    return start == std::string::npos ? "" : line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+} // namespace
+
+TEST_CASE("instrument -trace: a line per call with the arguments, C strings and return values the program prints") {
+    REQUIRE_CLI();
+    std::string native_out = fresh_path("native.out"), traced_out = fresh_path("traced.out");
+    auto native = instrument_test::run({program("hooks"), native_out}, "", run_limit);
+    REQUIRE(native.exit_code == 0);
+    std::string trace = fresh_path("trace.txt");
+    auto run = instrument_test::run({instrument_test::cli(), "-no_block_cache", "-trace", "add3:ddd=d", "-trace",
+                                     "measure:s=u", "-trace", "deep:d", "-trace_file", trace, "--", program("hooks"),
+                                     traced_out},
+                                    "", run_limit);
+    INFO("instrument's stderr:\n" << run.err);
+    CHECK(run.exit_code == 0);
+    std::string expected = instrument_test::read_file(native_out);
+    CHECK(instrument_test::read_file(traced_out) == expected);
+    std::string program_lines, traced_lines;
+    for (const std::string& line : lines_of(expected))
+        if (line.starts_with("add3(") || line.starts_with("measure(")) program_lines += line + "\n";
+    std::size_t unwound = 0;
+    std::string text = instrument_test::read_file(trace);
+    INFO("trace:\n" << text);
+    for (const std::string& line : lines_of(text)) {
+        std::string call = call_of(line);
+        if (call.starts_with("add3(") || call.starts_with("measure(")) traced_lines += call + "\n";
+        if (call.starts_with("deep(")) {
+            CHECK(call.find("= <unwound>") != std::string::npos);
+            ++unwound;
+        }
+    }
+    CHECK(traced_lines == program_lines);
+    CHECK(unwound == 11); // deep(10) .. deep(0), left by longjmp
+    CHECK(run.err.find("dropped") == std::string::npos);
+}
+
+TEST_CASE("instrument -trace and -count_calls: usage errors are one line and exit 2") {
+    REQUIRE_CLI();
+    for (std::vector<std::string> flags : {std::vector<std::string>{"-trace", ":d"}, {"-trace", "f:dddddddd"},
+                                           {"-trace", "f:q"}, {"-trace", "f:d=s"}, {"-trace_file", "x"},
+                                           {"-count_calls", "-no_time", "-trace", "f"}, {"-sort", "time"},
+                                           {"-count_calls", "-sort", "size"}, {"-trace", "f", "-engine", "breakpoint"}}) {
+        std::vector<std::string> argv{instrument_test::cli()};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        argv.insert(argv.end(), {"--", "true"});
+        auto run = instrument_test::run(argv, "", run_limit);
+        INFO(flags.front() << " " << flags.back() << ": " << run.err);
+        CHECK(run.exit_code == 2);
+        CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 2); // the error and the --help hint
+    }
+}
+
+TEST_CASE("instrument -count_calls: C++ exceptions thrown through timed frames; output as natively") {
+    REQUIRE_CLI();
+    auto native = instrument_test::run({program("exceptions")}, "", run_limit);
+    REQUIRE(native.exit_code == 0);
+    std::string trace = fresh_path("exceptions-trace.txt");
+    auto run = instrument_test::run({instrument_test::cli(), "-no_block_cache", "-count_calls", "-trace", "level_5:d=d",
+                                     "-trace", "level_1:d=d", "-trace_file", trace, "--", program("exceptions")},
+                                    "", run_limit);
+    INFO("instrument's stderr:\n" << run.err);
+    CHECK(run.exit_code == native.exit_code);
+    CHECK(run.out == native.out);
+    // level_5 returns in round 0 and throws in round 1: one return, one unwound frame each.
+    std::string text = instrument_test::read_file(trace);
+    INFO("trace:\n" << text);
+    std::size_t returned = 0, unwound = 0;
+    for (const std::string& line : lines_of(text)) {
+        std::string call = call_of(line);
+        if (!call.starts_with("level_5(") && !call.starts_with("level_1(")) continue;
+        (call.find("<unwound>") != std::string::npos ? unwound : returned)++;
+    }
+    CHECK(returned == 2);
+    CHECK(unwound == 2);
+}
+
+TEST_CASE("instrument -count_calls -pid: attach, time and trace while hooked frames run in another thread, detach; the process runs on unharmed") {
+    REQUIRE_CLI();
+    std::string native_out = fresh_path("native.out"), attached_out = fresh_path("attached.out");
+    REQUIRE(instrument_test::run({program("hooks"), native_out}, "", run_limit).exit_code == 0);
+    instrument_test::Background target({program("hooks"), attached_out, "wait"});
+    REQUIRE(target.read_line() == std::optional<std::string>("ready"));
+    std::string trace = fresh_path("attach-trace.txt"), json = fresh_path("attach.json"), log = fresh_path("attach.log");
+    instrument_test::Background tracer({instrument_test::cli(), "-no_block_cache", "-pid", std::to_string(target.pid()),
+                                        "-count_function", "fib", "-trace", "add3:ddd=d", "-trace_file", trace,
+                                        "-duration", "6", "-calls_json", json, "-log", log});
+    // Hooked once fib's calls show in the trace run... wait for the hook area (client data).
+    auto mapped = [&] {
+        std::string maps = instrument_test::read_file("/proc/" + std::to_string(target.pid()) + "/maps");
+        return maps.find("procscope-client-data") != std::string::npos;
+    };
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!mapped() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(mapped());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ::kill(target.pid(), SIGUSR1);
+    // The spinner thread is inside fib frames when the tracer detaches.
+    CHECK(tracer.wait() == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // it runs on, natively
+    ::kill(target.pid(), SIGUSR2);
+    CHECK(target.wait() == 0);
+    std::string logged = instrument_test::read_file(log);
+    INFO("instrument's log:\n" << logged);
+    CHECK(logged.find("detached, it runs on") != std::string::npos);
+    CHECK(instrument_test::read_file(attached_out) == instrument_test::read_file(native_out));
+    std::string text = instrument_test::read_file(trace);
+    std::size_t add3 = 0;
+    for (const std::string& line : lines_of(text)) add3 += call_of(line).starts_with("add3(") ? 1 : 0;
+    CHECK(add3 == 5);
+    // fib ran in both threads: the main thread's fib(20) (21,891 calls) and the spinner's.
+    std::string calls = instrument_test::read_file(json);
+    std::size_t at = calls.find("\"calls\": ");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stoull(calls.substr(at + 9)) > 21891);
 }

@@ -6,11 +6,17 @@
 #include <optional>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "call_report.hpp"
+#include "trace_report.hpp"
 #include "instrument/cache_coverage_client.hpp"
 #include "instrument/call_count_client.hpp"
 #include "instrument/coverage_client.hpp"
 #include "instrument/coverage_points_writer.hpp"
+#include "instrument/function_hooks.hpp"
 #include "instrument/drcov_writer.hpp"
 #include "instrument/plain_coverage_writer.hpp"
 #include "options.hpp"
@@ -110,6 +116,22 @@ DebuggerOptions debugger_options(const Options& opts) {
     return debugger;
 }
 
+// After the run: the table, the JSON file and the warnings of -count_calls.
+template <class Client>
+void report_calls(Client& client, const std::vector<CallRow>& rows, const RunResult& result, const std::string& target,
+                  const Options& opts, MessageLog& log, int& status) {
+    if (!opts.calls_json.empty()) write_output(log, status, [&] { return write_calls_json(rows, opts.calls_json); });
+    if (!opts.quiet) {
+        log.line("instrument: " + describe_end(result, target, opts));
+        write_calls_table(log, rows, opts.top);
+    }
+    for (const std::string& name : client.functions_not_found())
+        log.line(fmt::format("instrument: warning: no instrumented module defines {}", name));
+    for (const std::string& name : client.modules_never_loaded())
+        log.line(fmt::format("instrument: warning: module {} was never loaded", name));
+}
+
+// -count_calls -no_time: an inline add per entry.
 int run_call_counter(const Options& opts, MessageLog& log) {
     Logged<CallCountClient> client(log, CallCountOptions{opts.count_functions}, engine_options(opts),
                                    debugger_options(opts));
@@ -117,16 +139,79 @@ int run_call_counter(const Options& opts, MessageLog& log) {
     auto result = start(client, opts, target, log);
     if (!result) return 1;
     int status = exit_status(*result, opts.pid != 0);
-    std::vector<FunctionCalls> counts = client.counts();
-    if (!opts.calls_json.empty()) write_output(log, status, [&] { return write_calls_json(counts, opts.calls_json); });
-    if (!opts.quiet) {
-        log.line("instrument: " + describe_end(*result, target, opts));
-        write_calls_table(log, counts, opts.top);
+    report_calls(client, call_rows(client.counts()), *result, target, opts, log, status);
+    return status;
+}
+
+// -count_calls (with time) and -trace: the hook runtime in the target.
+int run_function_hooks(const Options& opts, MessageLog& log) {
+    FunctionHooksOptions hooks;
+    std::vector<TraceSpec> traced;
+    for (const std::string& text : opts.trace) {
+        traced.push_back(*parse_trace_spec(text));
+        hooks.hooks.push_back(hook_spec_of(traced.back()));
     }
-    for (const std::string& name : client.functions_not_found())
-        log.line(fmt::format("instrument: warning: no instrumented module defines {}", name));
-    for (const std::string& name : client.modules_never_loaded())
-        log.line(fmt::format("instrument: warning: module {} was never loaded", name));
+    for (const std::string& name : opts.count_functions)
+        if (std::ranges::none_of(traced, [&](const TraceSpec& t) { return t.function == name; })) {
+            HookSpec spec;
+            spec.function = name;
+            hooks.hooks.push_back(spec);
+        }
+    hooks.every_function = opts.count_calls && opts.count_functions.empty();
+    Logged<FunctionHooks> client(log, std::move(hooks), engine_options(opts), debugger_options(opts));
+
+    std::FILE* trace_out = nullptr;
+    if (!opts.trace_file.empty()) {
+        trace_out = std::fopen(opts.trace_file.c_str(), "we");
+        if (!trace_out) {
+            log.line(fmt::format("instrument: {}: {}", opts.trace_file, std::strerror(errno)));
+            return 1;
+        }
+    }
+    auto print_call = [&](const TracedCall& call) {
+        auto spec = std::ranges::find_if(traced, [&](const TraceSpec& t) { return t.function == call.function->function; });
+        if (spec == traced.end()) return;
+        std::string line = format_traced_call(call, *spec);
+        if (trace_out) std::fprintf(trace_out, "%s\n", line.c_str());
+        else log.line(line);
+    };
+    // The rings are drained while the target runs (each thread's holds 65,536 records).
+    std::atomic<bool> done{false};
+    std::thread drainer;
+    if (!traced.empty())
+        drainer = std::thread([&] {
+            while (!done.load()) {
+                client.drain(print_call);
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+        });
+    std::string target;
+    auto result = start(client, opts, target, log);
+    done = true;
+    if (drainer.joinable()) drainer.join();
+    if (!traced.empty()) client.drain(print_call, true);
+    if (trace_out && std::fclose(trace_out) != 0) {
+        log.line(fmt::format("instrument: {}: {}", opts.trace_file, std::strerror(errno)));
+        if (result) result->exit_code = result->exit_code ? result->exit_code : 1;
+    }
+    if (!result) return 1;
+    int status = exit_status(*result, opts.pid != 0);
+    HookLosses losses = client.losses();
+    if (losses.records_dropped)
+        log.line(fmt::format("instrument: warning: {} trace records dropped (a thread's ring was full)", losses.records_dropped));
+    if (losses.frames_forgotten)
+        log.line(fmt::format("instrument: warning: {} frames not timed (recursion deeper than the shadow stack)",
+                             losses.frames_forgotten));
+    if (losses.calls_without_slot)
+        log.line(fmt::format("instrument: warning: {} calls counted but not timed (more threads than slots)",
+                             losses.calls_without_slot));
+    if (opts.count_calls) {
+        report_calls(client, call_rows(client.stats(), opts.sort), *result, target, opts, log, status);
+    } else {
+        if (!opts.quiet) log.line("instrument: " + describe_end(*result, target, opts));
+        for (const std::string& name : client.functions_not_found())
+            log.line(fmt::format("instrument: warning: no instrumented module defines {}", name));
+    }
     return status;
 }
 
@@ -165,7 +250,8 @@ int run_cache_engine(const Options& opts, MessageLog& log) {
 }
 
 int run(const Options& opts, MessageLog& log) {
-    if (opts.count_calls) return run_call_counter(opts, log);
+    if (opts.count_calls && opts.no_time) return run_call_counter(opts, log);
+    if (opts.count_calls || !opts.trace.empty()) return run_function_hooks(opts, log);
     if (opts.engine == "cache") return run_cache_engine(opts, log);
     CoverageOptions coverage{opts.modules, opts.on_load, opts.block_cache};
     Logged<CoverageClient> client(log, std::move(coverage), debugger_options(opts));

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "argv_normalizer.hpp"
+#include "trace_report.hpp"
 #include "instrument/block_cache.hpp"
 
 namespace instrument::cli {
@@ -103,13 +104,23 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         ("lazy_translation", po::bool_switch(&opts.translate_lazily),
          "cache engine: translate blocks on first entry only, not every known block ahead of time")
         ("count_calls", po::bool_switch(&opts.count_calls),
-         "count the calls of every function of the instrumented modules (symbols and .eh_frame "
-         "starts) with a hook inline in the target, instead of coverage; prints a table")
+         "count the calls and inclusive time of every function of the instrumented modules "
+         "(symbols and .eh_frame starts) with hooks that run inside the target, instead of "
+         "coverage; prints a table")
         ("count_function", po::value(&opts.count_functions)->composing()->value_name("NAME"),
-         "count the calls of this function only (a symbol of an instrumented module); repeatable")
+         "count and time this function only (a symbol of an instrumented module, or of its "
+         "separate debug file); repeatable")
+        ("no_time", po::bool_switch(&opts.no_time),
+         "with -count_calls: count only (a lock add inline at each entry, the cheapest hook)")
+        ("sort", po::value(&opts.sort)->value_name("calls|time"), "with -count_calls: order of the table (default calls)")
         ("calls_json", po::value(&opts.calls_json)->value_name("FILE"),
-         "with -count_calls: write every counted function's calls to FILE as JSON")
+         "with -count_calls: write every counted function's calls (and time) to FILE as JSON")
         ("top", po::value(&top_text)->value_name("N"), "with -count_calls: rows of the table (default 20, 0: all)")
+        ("trace", po::value(&opts.trace)->composing()->value_name("NAME[:FORMAT]"),
+         "print a line per call of NAME with its arguments and return value, recorded inside the "
+         "target; FORMAT: up to six argument letters, then '=' and the return's: d signed, u "
+         "unsigned, x hex, s C string, c char (default xxxxxx=x); e.g. -trace 'open:sd=d'; repeatable")
+        ("trace_file", po::value(&opts.trace_file)->value_name("FILE"), "write -trace lines to FILE (default: stderr or -log)")
         ("duration", po::value(&duration_text)->value_name("S"),
          "stop after S seconds (like -timeout S*1000): an attached process is detached and runs on");
 
@@ -155,15 +166,24 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         opts.block_cache = instrument::BlockCache::default_directory();
     }
     if (!opts.count_functions.empty()) opts.count_calls = true;
-    if (opts.count_calls) {
-        if (opts.engine != "cache") return std::unexpected(usage_error("-count_calls needs -engine cache"));
+    if (opts.count_calls || !opts.trace.empty()) {
+        const char* what = opts.count_calls ? "-count_calls" : "-trace";
+        if (opts.engine != "cache") return std::unexpected(usage_error(fmt::format("{} needs -engine cache", what)));
         if (opts.edges || opts.hit_counts || !opts.ignore_file.empty() || !opts.coverage_file.empty() || !opts.drcov_file.empty())
-            return std::unexpected(usage_error("-count_calls counts calls instead of coverage: no coverage options with it"));
+            return std::unexpected(usage_error(fmt::format("{} hooks functions instead of covering: no coverage options with it", what)));
         for (const std::string& name : opts.count_functions)
             if (name.empty()) return std::unexpected(usage_error("-count_function: empty name"));
-    } else if (!opts.calls_json.empty() || !top_text.empty()) {
-        return std::unexpected(usage_error("-calls_json and -top go with -count_calls or -count_function"));
+        if (opts.no_time && !opts.trace.empty())
+            return std::unexpected(usage_error("-no_time counts with an inline add: it cannot go with -trace"));
     }
+    if (!opts.count_calls && (!opts.calls_json.empty() || !top_text.empty() || opts.no_time || vm.count("sort")))
+        return std::unexpected(usage_error("-calls_json, -top, -sort and -no_time go with -count_calls or -count_function"));
+    if (opts.sort != "calls" && opts.sort != "time")
+        return std::unexpected(usage_error(fmt::format("-sort: '{}': expected calls or time", opts.sort)));
+    if (opts.no_time && opts.sort == "time") return std::unexpected(usage_error("-sort time needs the time: not with -no_time"));
+    if (!opts.trace_file.empty() && opts.trace.empty()) return std::unexpected(usage_error("-trace_file goes with -trace"));
+    for (const std::string& spec : opts.trace)
+        if (auto ok = parse_trace_spec(spec); !ok) return std::unexpected(usage_error("-trace: " + ok.error()));
     if (!top_text.empty() && !parse_number(top_text, opts.top, std::size_t{1} << 30))
         return std::unexpected(usage_error(fmt::format("-top: '{}': not a number of rows", top_text)));
     if (!duration_text.empty()) {

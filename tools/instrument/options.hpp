@@ -31,6 +31,10 @@ struct Options {
     std::vector<std::string> count_functions; // -count_function NAME
     std::string calls_json;                // -calls_json FILE
     std::size_t top = 20;                  // -top N: rows of the calls table
+    bool no_time = false;                  // -no_time: count only (an inline add, no runtime call)
+    std::string sort = "calls";            // -sort calls|time
+    std::vector<std::string> trace;        // -trace NAME[:FORMAT]
+    std::string trace_file;                // -trace_file FILE (default: the log)
     std::vector<std::string> program;      // after --
 };
 

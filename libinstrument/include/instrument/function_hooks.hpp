@@ -74,7 +74,7 @@ struct FunctionHooksOptions {
     // Also every function of the instrumented modules (symbols and FDE starts), as `every`.
     bool every_function = false;
     HookSpec every = {};
-    std::uint32_t records_per_thread = 1u << 14; // ring size when some hook records (a power of two)
+    std::uint32_t records_per_thread = 1u << 16; // ring size when some hook records (a power of two; 64 bytes each)
     std::uint32_t max_functions = 1u << 18;
 };
 
@@ -96,6 +96,7 @@ struct TracedCall {
     bool string_unreadable[6] = {};
     std::uint64_t return_value = 0;
     bool returned = false;   // false: unwound, or still running at the end
+    bool unwound = false;    // ended without a return (longjmp, an exception)
     double duration_ns = 0;
 };
 

@@ -226,6 +226,7 @@ std::size_t FunctionHooks::drain(const std::function<void(const TracedCall&)>& s
                     PendingCall done = std::move(trace.open[at]);
                     trace.open.erase(trace.open.begin() + static_cast<std::ptrdiff_t>(at), trace.open.end());
                     done.call.returned = r.kind == PS_RECORD_RETURN;
+                    done.call.unwound = r.kind == PS_RECORD_UNWOUND;
                     done.call.return_value = r.values[0];
                     done.call.duration_ns = static_cast<double>(r.ticks - done.ticks) * ns;
                     sink(done.call);

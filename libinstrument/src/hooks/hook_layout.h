@@ -50,7 +50,8 @@ typedef struct ps_hook_frame {
     uint64_t ticks;    /* rdtsc at entry */
     uint32_t function;
     uint32_t unused;
-    uint64_t unused2;
+    uint64_t return_address; /* at rsp at entry: a ret at the same rsp that pops another
+                                address is not this frame's return (it ended unseen) */
 } ps_hook_frame;
 
 typedef struct ps_hook_record {

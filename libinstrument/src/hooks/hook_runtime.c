@@ -117,26 +117,27 @@ PS_INLINE ps_hook_frame* ps_frame(ps_hook_area* area, ps_hook_thread* t, uint64_
     return ps_hook_frames(t) + (d & (area->frames - 1));
 }
 
+/* Ends the top frame without a return the runtime saw. */
+static void ps_end_unseen(ps_hook_area* area, ps_hook_thread* t, uint64_t now) {
+    ps_hook_frame* f = ps_frame(area, t, t->depth - 1);
+    ps_hook_function* fn = ps_hook_functions(area) + f->function;
+    __atomic_add_fetch(&fn->ticks, now - f->ticks, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&fn->unwound, 1, __ATOMIC_RELAXED);
+    if (fn->mode & PS_HOOK_RECORD) {
+        ps_hook_record* r = ps_record_slot(area, t);
+        if (r) {
+            r->kind = PS_RECORD_UNWOUND;
+            r->function = f->function;
+            r->ticks = now;
+            ps_record_done(t);
+        }
+    }
+    t->depth--;
+}
+
 /* Ends the frames a thread left without a return the runtime saw: those at or below `rsp`. */
 static void ps_unwind_below(ps_hook_area* area, ps_hook_thread* t, uint64_t rsp, uint64_t now) {
-    ps_hook_function* functions = ps_hook_functions(area);
-    while (t->depth > t->base) {
-        ps_hook_frame* f = ps_frame(area, t, t->depth - 1);
-        if (f->rsp > rsp) break;
-        ps_hook_function* fn = functions + f->function;
-        __atomic_add_fetch(&fn->ticks, now - f->ticks, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&fn->unwound, 1, __ATOMIC_RELAXED);
-        if (fn->mode & PS_HOOK_RECORD) {
-            ps_hook_record* r = ps_record_slot(area, t);
-            if (r) {
-                r->kind = PS_RECORD_UNWOUND;
-                r->function = f->function;
-                r->ticks = now;
-                ps_record_done(t);
-            }
-        }
-        t->depth--;
-    }
+    while (t->depth > t->base && ps_frame(area, t, t->depth - 1)->rsp <= rsp) ps_end_unseen(area, t, now);
 }
 
 /* `regs`: the glue's saved registers, r11 first (r11 r10 r9 r8 rdi rsi rdx rcx rax). */
@@ -168,6 +169,7 @@ PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, const uint6
     f->rsp = rsp;
     f->function = (uint32_t)index;
     f->ticks = now;
+    f->return_address = *(const uint64_t*)rsp;
     t->depth = d + 1;
     if (mode & PS_HOOK_RECORD) {
         ps_hook_record* r = ps_record_slot(area, t);
@@ -202,6 +204,11 @@ PS_EXPORT uint64_t ps_hook_return(ps_hook_area* area, uint64_t unused, const uin
         if (t->depth == t->base) return 0;
         top = ps_frame(area, t, t->depth - 1);
         if (top->rsp != rsp) return 0;
+    }
+    if (top->return_address != *(const uint64_t*)rsp) {
+        /* Another call made from where the frame's was (after a longjmp out of it). */
+        ps_end_unseen(area, t, now);
+        return 0;
     }
     /* The return of the top frame. */
     uint32_t index = top->function;
