@@ -350,3 +350,23 @@ TEST_CASE("instrument -count_calls -pid: attach, time and trace while hooked fra
     REQUIRE(at != std::string::npos);
     CHECK(std::stoull(calls.substr(at + 9)) > 21891);
 }
+
+TEST_CASE("instrument -count_function: a stripped program's functions found in its separate debug file") {
+    REQUIRE_CLI();
+    std::string stripped = program("hooks-stripped");
+    REQUIRE(std::filesystem::exists(stripped));
+    auto nm = instrument_test::run({"nm", stripped}, "", run_limit);
+    CHECK(nm.out.find(" fib") == std::string::npos); // no symbols left in it
+    std::string json = fresh_path("stripped.json"), out = fresh_path("stripped.out");
+    auto run = instrument_test::run({instrument_test::cli(), "-no_block_cache", "-count_function", "fib", "-count_function",
+                                     "add3", "-calls_json", json, "--", stripped, out},
+                                    "", run_limit);
+    INFO("instrument's stderr:\n" << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(instrument_test::read_file(out) == native_output());
+    std::string text = instrument_test::read_file(json);
+    INFO("json:\n" << text);
+    CHECK(text.find("\"function\": \"fib\", \"offset\"") != std::string::npos);
+    CHECK(text.find("\"calls\": 21891,") != std::string::npos);
+    CHECK(text.find("\"calls\": 5,") != std::string::npos);
+}
