@@ -110,7 +110,8 @@ public:
 
     Expected<RawStop> wait_any() override {
         int status = 0;
-        pid_t tid = ::waitpid(-1, &status, __WALL);
+        // Only this thread's tracees: other debuggers may run on other threads of the process.
+        pid_t tid = ::waitpid(-1, &status, __WALL | __WNOTHREAD);
         if (tid < 0 && errno == EINTR) {
             RawStop woken;
             woken.kind = StopKind::woken;

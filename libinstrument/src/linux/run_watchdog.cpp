@@ -1,6 +1,7 @@
 #include "linux/run_watchdog.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <algorithm>
 #include <cstdint>
 #include <poll.h>
@@ -50,6 +51,15 @@ RunWatchdog::~RunWatchdog() {
     (void)ignored;
     if (thread_.joinable()) thread_.join();
     ::close(quit_fd_);
+    // A wake sent just before the end may still be pending on this thread: taken here, or it
+    // would arrive after the handler is gone (the default action ends the process).
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, wake_signal_);
+    ::pthread_sigmask(SIG_BLOCK, &wake, nullptr);
+    timespec zero{0, 0};
+    while (::sigtimedwait(&wake, nullptr, &zero) > 0) {
+    }
     ::sigaction(wake_signal_, &old_action_, nullptr);
     ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
