@@ -13,16 +13,16 @@
 #include "hooks/hook_layout.h"
 
 extern "C" {
-std::uint64_t ps_hook_entry(ps_hook_area* area, std::uint64_t index, const std::uint64_t* regs, std::uint64_t rsp);
-std::uint64_t ps_hook_return(ps_hook_area* area, std::uint64_t unused, const std::uint64_t* regs, std::uint64_t rsp);
+std::uint64_t ps_hook_entry(ps_hook_area* area, std::uint64_t index, std::uint64_t* regs, std::uint64_t rsp);
+std::uint64_t ps_hook_return(ps_hook_area* area, std::uint64_t unused, std::uint64_t* regs, std::uint64_t rsp);
 }
 
 namespace {
 
-// The glue's saved registers: r11 r10 r9 r8 rdi rsi rdx rcx rax.
+// The glue's saved registers: r11 r10 r9 r8 rdi rsi rdx rcx rax, then its return address.
 struct Saved {
-    std::uint64_t r11 = 0, r10 = 0, r9 = 0, r8 = 0, rdi = 0, rsi = 0, rdx = 0, rcx = 0, rax = 0;
-    const std::uint64_t* regs() const { return &r11; }
+    std::uint64_t r11 = 0, r10 = 0, r9 = 0, r8 = 0, rdi = 0, rsi = 0, rdx = 0, rcx = 0, rax = 0, glue_return = 0;
+    std::uint64_t* regs() { return &r11; }
 };
 
 class Area {

@@ -23,7 +23,8 @@
 #define PS_HOOK_RECORD 2u        /* entry and return records in the thread's ring */
 #define PS_HOOK_STOP_ENTRY 4u    /* stop in the debugger at entry (callbacks, replace) */
 #define PS_HOOK_STOP_RETURN 8u   /* stop in the debugger at its return */
-#define PS_HOOK_NEEDS_FRAME (PS_HOOK_TIME | PS_HOOK_RECORD | PS_HOOK_STOP_RETURN)
+#define PS_HOOK_TARGET 16u       /* the persistent loop's target function (ps_hook_loop) */
+#define PS_HOOK_NEEDS_FRAME (PS_HOOK_TIME | PS_HOOK_RECORD | PS_HOOK_STOP_RETURN | PS_HOOK_TARGET)
 
 /* ps_hook_record.kind */
 #define PS_RECORD_ENTRY 1u   /* values: the six argument registers */
@@ -74,6 +75,26 @@ typedef struct ps_hook_thread {
     /* then ps_hook_frame frames[area.frames], then ps_hook_record ring[area.records] */
 } ps_hook_thread;
 
+/* The persistent fuzzing loop (one target function per process). Two counters, futex words
+ * in shared memory: the target makes `ready` one more each time it can take a new input (at
+ * the target function's first entry and at each of its returns) and waits until `go` reaches
+ * it; the fuzzer waits for `ready` to pass `go`, reads the coverage, places the next input and
+ * makes `go` equal to `ready`. The debugger also bumps `ready` (with `event` set) when the
+ * process crashes or exits, so a waiting fuzzer wakes. */
+typedef struct ps_hook_loop {
+    uint32_t ready;      /* futex word, written by the target (and the debugger on events) */
+    uint32_t go;         /* futex word, written by the fuzzer */
+    uint32_t loop;       /* at a return: run the function again with the saved arguments */
+    uint32_t announced;  /* the target made `ready` one more at the last return: the next
+                            entry only waits */
+    uint32_t event;      /* set by the debugger: the process crashed or exited */
+    uint32_t active;     /* an iteration is running */
+    uint64_t iterations; /* returns of the target function */
+    uint64_t body;       /* where a loop goes back to: just after the entry's runtime call */
+    uint64_t frame;      /* the stack pointer at the target function's entry */
+    uint64_t args[6];    /* the argument registers at that entry */
+} ps_hook_loop;
+
 typedef struct ps_hook_area {
     uint64_t magic;
     uint32_t functions;       /* entries of the function table */
@@ -84,6 +105,7 @@ typedef struct ps_hook_area {
     uint64_t threads_offset;  /* from the area's start */
     uint64_t no_slot;         /* calls of threads that found no free slot (not timed) */
     uint64_t pad[3];
+    ps_hook_loop loop;
     /* then ps_hook_function functions[functions] at offset sizeof(ps_hook_area), then the slots */
 } ps_hook_area;
 

@@ -44,6 +44,36 @@ PS_INLINE long ps_syscall6(long n, long a, long b, long c, long d, long e, long 
     return ret;
 }
 
+#define PS_FUTEX_WAIT 0
+#define PS_FUTEX_WAKE 1
+
+PS_INLINE void ps_futex(uint32_t* word, int op, uint32_t value) {
+    ps_syscall6(202 /* futex */, (long)word, op, (long)value, 0, 0, 0);
+}
+
+/* The loop's side of the handshake: one more readiness, then wait for the fuzzer's go. */
+PS_INLINE void ps_loop_announce(ps_hook_loop* loop) {
+    __atomic_add_fetch(&loop->ready, 1, __ATOMIC_ACQ_REL);
+    ps_futex(&loop->ready, PS_FUTEX_WAKE, 0x7fffffff);
+}
+
+static void ps_loop_wait(ps_hook_loop* loop) {
+    for (;;) {
+        uint32_t go = __atomic_load_n(&loop->go, __ATOMIC_ACQUIRE);
+        if ((int32_t)(go - __atomic_load_n(&loop->ready, __ATOMIC_ACQUIRE)) >= 0) return;
+        /* A short spin first: the fuzzer often answers within microseconds. */
+        int answered = 0;
+        for (int spin = 0; spin < 2000; ++spin) {
+            __asm__ volatile("pause");
+            if (__atomic_load_n(&loop->go, __ATOMIC_ACQUIRE) != go) {
+                answered = 1;
+                break;
+            }
+        }
+        if (!answered) ps_futex(&loop->go, PS_FUTEX_WAIT, go);
+    }
+}
+
 /* The calling thread's slot; claims one when `claim`. 0 when there is none. */
 static ps_hook_thread* ps_thread_slot(ps_hook_area* area, uint64_t key, int claim) {
     uint32_t mask = area->threads - 1;
@@ -121,6 +151,13 @@ PS_INLINE ps_hook_frame* ps_frame(ps_hook_area* area, ps_hook_thread* t, uint64_
 static void ps_end_unseen(ps_hook_area* area, ps_hook_thread* t, uint64_t now) {
     ps_hook_frame* f = ps_frame(area, t, t->depth - 1);
     ps_hook_function* fn = ps_hook_functions(area) + f->function;
+    if (fn->mode & PS_HOOK_TARGET) {
+        /* The iteration ended by a longjmp or an exception: over, without a loop. */
+        area->loop.active = 0;
+        area->loop.iterations++;
+        area->loop.announced = 1;
+        ps_loop_announce(&area->loop);
+    }
     __atomic_add_fetch(&fn->ticks, now - f->ticks, __ATOMIC_RELAXED);
     __atomic_add_fetch(&fn->unwound, 1, __ATOMIC_RELAXED);
     if (fn->mode & PS_HOOK_RECORD) {
@@ -141,10 +178,11 @@ static void ps_unwind_below(ps_hook_area* area, ps_hook_thread* t, uint64_t rsp,
 }
 
 /* `regs`: the glue's saved registers, r11 first (r11 r10 r9 r8 rdi rsi rdx rcx rax). */
-enum { reg_r11, reg_r10, reg_r9, reg_r8, reg_rdi, reg_rsi, reg_rdx, reg_rcx, reg_rax };
+enum { reg_r11, reg_r10, reg_r9, reg_r8, reg_rdi, reg_rsi, reg_rdx, reg_rcx, reg_rax, reg_return };
+/* reg_return: where the glue returns to (just after the translated code's call of it). */
 
 /* At the translated entry of hooked function `index`; `rsp` is the program's stack pointer there. */
-PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, const uint64_t* regs, uint64_t rsp) {
+PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, uint64_t* regs, uint64_t rsp) {
     if (index >= area->functions) return 0;
     ps_hook_function* fn = ps_hook_functions(area) + index;
     __atomic_add_fetch(&fn->calls, 1, __ATOMIC_RELAXED);
@@ -154,6 +192,21 @@ PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, const uint6
     if (!t) {
         __atomic_add_fetch(&area->no_slot, 1, __ATOMIC_RELAXED);
         return (mode & PS_HOOK_STOP_ENTRY) ? PS_STOP_CODE(PS_STOP_ENTRY, index) : 0;
+    }
+    if (mode & PS_HOOK_TARGET) {
+        ps_hook_loop* loop = &area->loop;
+        if (!__atomic_load_n(&loop->announced, __ATOMIC_RELAXED)) ps_loop_announce(loop);
+        loop->announced = 0;
+        ps_loop_wait(loop);
+        loop->frame = rsp;
+        loop->body = regs[reg_return];
+        loop->args[0] = regs[reg_rdi];
+        loop->args[1] = regs[reg_rsi];
+        loop->args[2] = regs[reg_rdx];
+        loop->args[3] = regs[reg_rcx];
+        loop->args[4] = regs[reg_r8];
+        loop->args[5] = regs[reg_r9];
+        loop->active = 1;
     }
     uint64_t now = ps_ticks();
     /* A frame at or below this one's stack pointer has ended unseen (longjmp, an exception,
@@ -192,7 +245,7 @@ PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, const uint6
 }
 
 /* At a translated `ret`, before it; `rsp` points at the return address it is about to pop. */
-PS_EXPORT uint64_t ps_hook_return(ps_hook_area* area, uint64_t unused, const uint64_t* regs, uint64_t rsp) {
+PS_EXPORT uint64_t ps_hook_return(ps_hook_area* area, uint64_t unused, uint64_t* regs, uint64_t rsp) {
     (void)unused;
     ps_hook_thread* t = ps_thread_slot(area, ps_thread_pointer(), 0);
     if (!t || t->depth == t->base) return 0;
@@ -224,6 +277,28 @@ PS_EXPORT uint64_t ps_hook_return(ps_hook_area* area, uint64_t unused, const uin
             r->values[1] = regs[reg_rdx];
             ps_record_done(t);
         }
+    }
+    if (fn->mode & PS_HOOK_TARGET) {
+        ps_hook_loop* loop = &area->loop;
+        loop->active = 0;
+        loop->iterations++;
+        ps_loop_announce(loop);
+        if (loop->loop && loop->frame == rsp) {
+            /* Again, instead of returning: the next input, the saved arguments, and back to
+             * the function's body with the stack as at its entry (the frame stays open). */
+            ps_loop_wait(loop);
+            regs[reg_rdi] = loop->args[0];
+            regs[reg_rsi] = loop->args[1];
+            regs[reg_rdx] = loop->args[2];
+            regs[reg_rcx] = loop->args[3];
+            regs[reg_r8] = loop->args[4];
+            regs[reg_r9] = loop->args[5];
+            regs[reg_return] = loop->body;
+            loop->active = 1;
+            top->ticks = ps_ticks();
+            return 0;
+        }
+        loop->announced = 1;
     }
     t->depth--;
     return (fn->mode & PS_HOOK_STOP_RETURN) ? PS_STOP_CODE(PS_STOP_RETURN, index) : 0;
