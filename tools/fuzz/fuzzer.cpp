@@ -109,8 +109,15 @@ std::optional<RunOutcome> Fuzzer::execute(std::span<const std::uint8_t> input) {
 
 PointSet Fuzzer::coverage() const {
     PointSet points;
-    for (const instrument::ModuleCoverage& module : target_.coverage())
-        for (const instrument::CoveragePoint& p : module.points) points.emplace_back(module.name, p.offset, p.target);
+    for (const instrument::ModuleCoverage& module : target_.coverage()) {
+        std::uint64_t extent = module.end - module.base;
+        for (const instrument::CoveragePoint& p : module.points) {
+            // An indirect edge into another module comes with its absolute target, which ASLR
+            // moves in every process: all such edges of a source count as one point.
+            std::uint64_t target = p.target >= extent ? outside_module : p.target;
+            points.emplace_back(module.name, p.offset, target);
+        }
+    }
     std::ranges::sort(points);
     return points;
 }
@@ -127,12 +134,15 @@ void Fuzzer::record(const Bytes& input, const RunOutcome& outcome, std::optional
     errors_in_a_row_ = 0;
     PointSet points;
     if (outcome.new_coverage || outcome.status == RunStatus::hang) points = coverage();
+    // The target's "new" is checked against our points: an edge out of the module is new to it
+    // in every process (its absolute target moves).
+    bool new_coverage = std::ranges::any_of(points, [this](const Point& p) { return !covered_.contains(p); });
     if (outcome.new_coverage) covered_.insert(points.begin(), points.end());
 
     std::expected<bool, std::string> saved = false;
     switch (outcome.status) {
     case RunStatus::ok: {
-        if (!outcome.new_coverage) return;
+        if (!new_coverage) return;
         Bytes kept = trim ? trimmed(input, source) : input;
         if (corpus_.contains(kept)) return;
         auto added = corpus_.add(std::move(kept), source, op);
@@ -176,11 +186,11 @@ Bytes Fuzzer::trimmed(const Bytes& input, std::optional<std::uint64_t> source) {
         Bytes shorter(best.begin(), best.end() - static_cast<std::ptrdiff_t>(step));
         auto outcome = execute(shorter);
         if (!outcome) break;
-        if (outcome->status == RunStatus::ok && !outcome->new_coverage && coverage() == wanted) {
+        if (outcome->status == RunStatus::ok && coverage() == wanted) {
             best = std::move(shorter);
             continue;
         }
-        if (outcome->status != RunStatus::ok || outcome->new_coverage) record(shorter, *outcome, source, "trim", false);
+        record(shorter, *outcome, source, "trim", false);
         if (stopping_) break;
         step /= 2;
     }
@@ -197,10 +207,8 @@ void Fuzzer::run_queue_and_seeds() {
         if (!outcome) return;
         if (outcome->status == RunStatus::ok) {
             errors_in_a_row_ = 0;
-            if (outcome->new_coverage) {
-                PointSet points = coverage();
-                covered_.insert(points.begin(), points.end());
-            }
+            PointSet points = coverage();
+            covered_.insert(points.begin(), points.end());
         } else {
             record(data, *outcome, std::nullopt, "resumed", false);
         }

@@ -20,6 +20,8 @@ namespace fuzz {
 
 using Point = std::tuple<std::string, std::uint64_t, std::uint64_t>; // module, offset, edge target
 using PointSet = std::vector<Point>;                                   // sorted
+// The edge target of every indirect edge that leaves its module.
+inline constexpr std::uint64_t outside_module = UINT64_MAX;
 
 class Fuzzer {
 public:
