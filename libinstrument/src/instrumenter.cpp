@@ -27,6 +27,7 @@ void Instrumenter::OnModuleUnloaded(TargetProcess& process, const Module& module
 }
 bool Instrumenter::OnFaultStop(TargetProcess& process, ExceptionInfo& info) { return engine_->fault_stop(process, info); }
 void Instrumenter::OnSignal(TargetProcess& process, pid_t tid, int signal) { engine_->signal_delivery(process, tid, signal); }
+void Instrumenter::OnTaskCreated(TargetProcess& process, pid_t) { engine_->task_created(process); }
 void Instrumenter::OnDetach(TargetProcess& process, const TargetProcess* forked_from) {
     engine_->detach(process, forked_from);
 }

@@ -231,6 +231,8 @@ Expected<void> DebuggerCore::handle_new_task(Thread& parent, const RawStop& stop
 
 Expected<void> DebuggerCore::adopt_child(pid_t tid, const PendingChild& pending) {
     TargetProcess& parent = *pending.parent;
+    if (pending.kind == TraceEvent::clone || (pending.kind == TraceEvent::fork && options_.follow_children))
+        client_.OnTaskCreated(parent, tid);
     if (pending.kind == TraceEvent::clone || pending.kind == TraceEvent::vfork) {
         // A vfork child runs in its parent's memory until it execs or exits: its breakpoint
         // hits are the parent's.

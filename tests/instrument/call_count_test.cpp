@@ -219,3 +219,17 @@ TEST_CASE("samples/call-counter: rb_ary_push calls of a running ruby, counted wh
     ruby.write("end\n");
     CHECK(ruby.wait() == 0); // it ran on after the detach
 }
+
+TEST_CASE("call counts: a followed child and its parent count at the same time, exactly (the counters' lock comes back at the fork)") {
+    REQUIRE_CLI();
+    for (const char* mode : {"-no_time", ""}) {
+        std::vector<std::string> flags{"-follow_children", "-count_function", "tick"};
+        if (*mode) flags.insert(flags.begin(), mode);
+        CountRun run = count(flags, {program("fork_counts")});
+        INFO("mode '" << std::string(mode) << "', signal " << run.result.signal << ", timed out " << run.result.timed_out
+                       << ", stderr: " << run.result.err << "\ninstrument's log:\n" << run.log);
+        CHECK(run.result.exit_code == 0);
+        CHECK(run.result.out == "done 0\n");
+        CHECK(run.calls["tick"] == 400000);
+    }
+}

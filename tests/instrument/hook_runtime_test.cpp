@@ -13,8 +13,8 @@
 #include "hooks/hook_layout.h"
 
 extern "C" {
-std::uint64_t ps_hook_entry(ps_hook_area* area, std::uint64_t index, std::uint64_t* regs, std::uint64_t rsp);
-std::uint64_t ps_hook_return(ps_hook_area* area, std::uint64_t unused, std::uint64_t* regs, std::uint64_t rsp);
+std::uint64_t ps_hook_entry(ps_hook_area* area, std::uint64_t index, std::uint64_t* regs, std::uint64_t rsp, std::uint64_t salt = 0);
+std::uint64_t ps_hook_return(ps_hook_area* area, std::uint64_t unused, std::uint64_t* regs, std::uint64_t rsp, std::uint64_t salt = 0);
 }
 
 namespace {

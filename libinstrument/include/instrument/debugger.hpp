@@ -96,6 +96,9 @@ protected:
     // `tid` (its handler, if the target has one, runs next). The engine may move the thread from
     // translated code to the original code, so the handler's context holds the program's pc.
     virtual void OnSignal(TargetProcess&, pid_t /*tid*/, int /*signal*/) {}
+    // `creator` made a thread, or a child process that is followed (not a vfork child), which
+    // has not run yet: memory the client shares between tasks is now written concurrently.
+    virtual void OnTaskCreated(TargetProcess& /*creator*/, pid_t /*tid*/) {}
     // The debugger is about to let a process run on untraced: a detach (requested, or the time
     // limit of an attached run), the end of a run that leaves followed children alive, or a
     // forked child that is not followed (then `forked_from` is its parent, whose state the child

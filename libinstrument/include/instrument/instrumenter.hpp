@@ -140,6 +140,7 @@ protected:
     void OnModuleUnloaded(TargetProcess&, const Module&) final;
     bool OnFaultStop(TargetProcess&, ExceptionInfo&) final;
     void OnSignal(TargetProcess&, pid_t tid, int signal) final;
+    void OnTaskCreated(TargetProcess&, pid_t tid) final;
     void OnDetach(TargetProcess&, const TargetProcess* forked_from) final;
 
 private:

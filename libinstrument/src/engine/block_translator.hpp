@@ -101,6 +101,7 @@ private:
     std::vector<std::uint64_t> outlined_; // blocks of this batch without an inline entry
     std::size_t outlined_mark_ = 0;       // the module's outlined_entries before this batch
     std::size_t map_mark_ = 0; // the module's pc map before this batch
+    std::size_t plain_counters_mark_ = 0; // the module's plain counter sites before it
     TranslatedBatch batch_;
 };
 

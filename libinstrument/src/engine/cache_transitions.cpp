@@ -357,7 +357,7 @@ bool Engine::hook_stop(TargetProcess& process, ProcessState& state, TranslatedMo
         next.rsp = program.rsp + 8;
         // The frame the entry opened ends here.
         if (ps_hook_area* area = state.hooks ? state.hooks->local() : nullptr)
-            close_replaced_frame(*area, regs->fs_base, program.rsp);
+            close_replaced_frame(*area, hook_thread_key(regs->fs_base, state.hook_salt), program.rsp);
     }
     return process.set_registers(tid, next).has_value();
 }

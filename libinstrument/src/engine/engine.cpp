@@ -87,6 +87,9 @@ void Engine::process_created(TargetProcess& process) {
         copy.table = it->second.table.copy_for_child();
         copy.next_site = it->second.next_site;
         copy.hooks = it->second.hooks;
+        // Parent and child write the same shared counters: locked in both (the parent's were
+        // locked at the fork event, before the child ran).
+        *copy.locked_counters = true;
         if (copy.hooks) hook_areas_[process.pid()] = copy.hooks->local();
         for (const auto& m : it->second.modules) {
             auto child = std::make_unique<TranslatedModule>(*m);
@@ -97,8 +100,25 @@ void Engine::process_created(TargetProcess& process) {
                 std::memcpy(own.get(), r.translation.get(), r.original.size() * sizeof(std::uint32_t));
                 r.translation = std::move(own);
             }
+            child->locked_counters = copy.locked_counters;
             copy.modules.push_back(std::move(child));
         }
+        // The child's threads take slots of their own in the shared hook area.
+        copy.hook_salt = static_cast<std::uint64_t>(process.pid()) & 0xffff;
+        if (copy.hook_salt == 0) copy.hook_salt = 1;
+        for (const auto& m : copy.modules)
+            for (std::uint64_t field : m->hooks.salt_fields)
+                if (field != 0) {
+                    std::byte raw[8];
+                    std::memcpy(raw, &copy.hook_salt, 8);
+                    if (auto ok = process.memory().write(field, raw); !ok)
+                        warn(process, m->module.name + ": hook glue of the fork child: " + ok.error().message);
+                }
+        for (const auto& m : copy.modules)
+            for (std::uint64_t site : m->plain_counters) {
+                const std::byte lock{x86_64::lock_prefix};
+                (void)process.memory().write(site, std::span(&lock, 1));
+            }
         processes_[process.pid()] = std::move(copy);
         return;
     }
@@ -221,6 +241,8 @@ void Engine::instrument(TargetProcess& process, const Module& module) {
     }
     TranslatedModule& m = **prepared;
     m.next_site = state.next_site;
+    if (process.threads().size() > 1 || process.forked_from()) lock_counters(process, state);
+    m.locked_counters = state.locked_counters;
     auto fail = [&](const std::string& why) {
         (void)m.cache.release(process);
         (void)m.data.release(process);
@@ -333,7 +355,31 @@ std::size_t Engine::indirect_targets() const noexcept {
     return total;
 }
 
+void Engine::task_created(TargetProcess& process) {
+    auto it = processes_.find(process.pid());
+    if (it != processes_.end()) lock_counters(process, it->second);
+}
+
+void Engine::lock_counters(TargetProcess& process, ProcessState& state) {
+    if (*state.locked_counters) return;
+    *state.locked_counters = true;
+    // One byte each, while the new task waits for its first resume.
+    const std::byte lock{x86_64::lock_prefix};
+    for (const auto& m : state.modules) {
+        for (std::uint64_t site : m->plain_counters)
+            if (auto ok = process.memory().write(site, std::span(&lock, 1)); !ok)
+                warn(process, m->module.name + ": a shared counter keeps its plain add: " + ok.error().message);
+    // The sites stay listed: a followed fork child's copy of the code has them plain still.
+    }
+}
+
 Expected<void> Engine::remove_code(TargetProcess& process, std::span<const EmittedCode> code) {
+    // Plain counters inside removed code are never locked later: the jump over it may cover them.
+    if (auto it = processes_.find(process.pid()); it != processes_.end())
+        for (const auto& m : it->second.modules)
+            std::erase_if(m->plain_counters, [&](std::uint64_t site) {
+                return std::ranges::any_of(code, [&](const EmittedCode& c) { return site >= c.address && site < c.address + c.size; });
+            });
     // A 2-byte jmp over the code, in one write: a thread that is inside it finishes it as it
     // was, one that arrives jumps over it.
     for (const EmittedCode& c : code) {
@@ -369,6 +415,8 @@ Expected<void> Engine::add_hook_runtime(TargetProcess& process, ProcessState& st
     x86_64::CodeBuffer code(m.cache.code_end());
     auto glue = emit_hook_runtime(code, state.hooks->address());
     if (!glue) return std::unexpected(std::move(glue.error()));
+    for (std::uint64_t field : glue->salt_fields)
+        if (state.hook_salt != 0) std::memcpy(code.at(field), &state.hook_salt, 8);
     if (auto ok = m.cache.append(process.memory(), code.bytes()); !ok) return ok;
     m.hooks = *glue;
     return {};

@@ -24,6 +24,10 @@ struct ProcessState {
     IndirectTargets table;
     std::shared_ptr<std::uint16_t> next_site = std::make_shared<std::uint16_t>(1);
     std::shared_ptr<HookArea> hooks; // shared with followed fork children (the memory is)
+    std::uint64_t hook_salt = 0;     // a followed fork child's: its threads' keys differ
+    // Shared counters carry their lock: more than one task writes them. Until then they are
+    // plain adds (TranslatedModule::plain_counters).
+    std::shared_ptr<bool> locked_counters = std::make_shared<bool>(false);
 
     TranslatedModule* module_with_code(std::uint64_t address) noexcept;
     TranslatedModule* module_with_cache(std::uint64_t address) noexcept;
@@ -51,6 +55,8 @@ public:
     // A signal the target catches, for a thread in the cache: the thread goes to the original
     // code first, so the handler's context has the program's own pc.
     void signal_delivery(TargetProcess& process, pid_t tid, int signal);
+    // A second thread, or a followed child, is about to run: shared counters get their lock.
+    void task_created(TargetProcess& process);
 
     // TranslationClient: the Instrumenter's hooks.
     void instrument_block(BlockEmitter& e, const BlockInfo& b) override;
@@ -88,6 +94,7 @@ private:
     // The hook runtime in `module`'s cache (and the process's area, the first time).
     procscope::Expected<void> add_hook_runtime(TargetProcess& process, ProcessState& state, TranslatedModule& module);
     bool hook_stop(TargetProcess& process, ProcessState& state, TranslatedModule& module, pid_t tid);
+    void lock_counters(TargetProcess& process, ProcessState& state);
     void leave_native(TargetProcess& process, TranslatedModule& module, const std::string& why);
     procscope::Expected<void> restore_original_code(TargetProcess& process, const TranslatedModule& module);
     // Steps thread `tid` out of the cache to the original instruction it stands for; with

@@ -18,7 +18,8 @@ constexpr ZydisRegister saved[] = {ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS
 constexpr std::int32_t saved_bytes = sizeof saved / sizeof saved[0] * 8;
 constexpr std::int32_t red_zone = 128;
 
-Expected<void> emit_glue(CodeBuffer& code, std::uint64_t area, std::uint64_t routine, std::uint64_t stop) {
+Expected<void> emit_glue(CodeBuffer& code, std::uint64_t area, std::uint64_t routine, std::uint64_t stop,
+                         std::uint64_t& salt_field) {
     for (ZydisRegister r : saved)
         if (auto ok = code.emit(push_register(r)); !ok) return ok;
     // [rsp]: saved r11 ... [rsp+64]: saved rax; [rsp+72]: the glue's return; [rsp+80]: the word.
@@ -28,10 +29,20 @@ Expected<void> emit_glue(CodeBuffer& code, std::uint64_t area, std::uint64_t rou
         mov_reg_memory(ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RSP, word),
         mov_reg_reg(ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RSP),
         lea_reg(ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RSP, word + 8 + red_zone),
+    };
+    for (const ZydisEncoderRequest& r : body)
+        if (auto ok = code.emit(r); !ok) return ok;
+    // mov r8, SALT (49 b8 imm64): the engine rewrites the immediate in a fork child's copy.
+    std::uint64_t salt_at = code.pc();
+    if (auto ok = code.emit(mov_reg_imm64(ZYDIS_REGISTER_R8, 0x0123456789abcdefull)); !ok) return ok;
+    if (code.pc() - salt_at != 10) return procscope::make_error(ErrorCode::unsupported, "hook glue: unexpected mov r8 form");
+    std::memset(code.at(salt_at + 2), 0, 8);
+    salt_field = salt_at + 2;
+    const ZydisEncoderRequest call[] = {
         call_to(routine),
         mov_memory_reg(ZYDIS_REGISTER_RSP, word, ZYDIS_REGISTER_RAX),
     };
-    for (const ZydisEncoderRequest& r : body)
+    for (const ZydisEncoderRequest& r : call)
         if (auto ok = code.emit(r); !ok) return ok;
     for (auto it = std::rbegin(saved); it != std::rend(saved); ++it)
         if (auto ok = code.emit(pop_register(*it)); !ok) return ok;
@@ -79,13 +90,17 @@ Expected<HookGlue> emit_hook_runtime(CodeBuffer& code, std::uint64_t area) {
     if (auto ok = code.emit(plain(ZYDIS_MNEMONIC_INT3)); !ok) return std::unexpected(std::move(ok.error()));
     if (auto ok = code.emit(plain(ZYDIS_MNEMONIC_RET)); !ok) return std::unexpected(std::move(ok.error()));
     glue.entry = code.pc();
-    if (auto ok = emit_glue(code, area, runtime + hooks::runtime_code.entry_offset, glue.stop); !ok)
+    if (auto ok = emit_glue(code, area, runtime + hooks::runtime_code.entry_offset, glue.stop, glue.salt_fields[0]); !ok)
         return std::unexpected(std::move(ok.error()));
     glue.return_ = code.pc();
-    if (auto ok = emit_glue(code, area, runtime + hooks::runtime_code.return_offset, glue.stop); !ok)
+    if (auto ok = emit_glue(code, area, runtime + hooks::runtime_code.return_offset, glue.stop, glue.salt_fields[1]); !ok)
         return std::unexpected(std::move(ok.error()));
     glue.end = code.pc();
     return glue;
+}
+
+std::uint64_t hook_thread_key(std::uint64_t thread_pointer, std::uint64_t salt) noexcept {
+    return thread_pointer ^ (salt << 48);
 }
 
 ps_hook_thread* hook_thread_slot(ps_hook_area& area, std::uint64_t key) noexcept {

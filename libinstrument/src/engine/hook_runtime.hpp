@@ -6,6 +6,7 @@
 //   before each ret:    lea rsp,[rsp-128]; push 0;     call return_glue; lea rsp,[rsp+136]
 //   a glue:             push rax..r11 (the registers C may change); rdi = area; rsi = [the
 //                       pushed word]; rdx = the saved registers; rcx = the program's rsp;
+//                       r8 = the process's salt;
 //                       call the runtime; its result replaces the pushed word; pop them all;
 //                       cmp qword [rsp+8], 0; jne stop; ret;   stop: int3; ret
 //
@@ -53,6 +54,7 @@ struct HookGlue {
     std::uint64_t return_ = 0;
     std::uint64_t stop = 0;   // the int3 of both glues
     std::uint64_t start = 0, end = 0;
+    std::uint64_t salt_fields[2] = {}; // the 8-byte immediates of the glues' `mov r8, SALT`
 
     bool contains(std::uint64_t pc) const noexcept { return pc >= start && pc < end; }
 };
@@ -63,7 +65,10 @@ procscope::Expected<HookGlue> emit_hook_runtime(x86_64::CodeBuffer& code, std::u
 // The call of a glue at a hooked entry (`index`) or a return (`index` 0).
 procscope::Expected<void> emit_glue_call(x86_64::CodeBuffer& code, std::uint64_t glue, std::uint32_t index);
 
-// The slot of the thread whose thread pointer is `key` (its fs base), or nullptr.
+// A thread's key: its thread pointer (fs base) and its process's salt (0, or a followed fork
+// child's pid: parent and child share the area).
+std::uint64_t hook_thread_key(std::uint64_t thread_pointer, std::uint64_t salt) noexcept;
+// The slot of the thread with `key`, or nullptr.
 ps_hook_thread* hook_thread_slot(ps_hook_area& area, std::uint64_t key) noexcept;
 // A replaced call's frame (the entry opened it; no return will close it), while its thread is
 // stopped: removed when it is that thread's top frame.

@@ -69,6 +69,11 @@ struct TranslatedModule {
     x86_64::LookupSlots slots;
     x86_64::LookupStub lookup;
     HookGlue hooks; // the hook runtime in this cache, when the client hooks
+    // Shared counters (`lock add`) emitted as plain adds (a ds prefix in the lock's place)
+    // while the process had one thread: their prefix bytes (kept after the lock is put back,
+    // for the copy a followed fork child has).
+    std::vector<std::uint64_t> plain_counters;
+    std::shared_ptr<bool> locked_counters = std::make_shared<bool>(true); // the process's
     BlockMap map;
     ModuleCounters counters;
     bool native = false;  // the engine gave up on it: original code restored, runs natively

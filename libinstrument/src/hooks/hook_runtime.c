@@ -61,9 +61,10 @@ static void ps_loop_wait(ps_hook_loop* loop) {
     for (;;) {
         uint32_t go = __atomic_load_n(&loop->go, __ATOMIC_ACQUIRE);
         if ((int32_t)(go - __atomic_load_n(&loop->ready, __ATOMIC_ACQUIRE)) >= 0) return;
-        /* A short spin first: the fuzzer often answers within microseconds. */
+        /* A short spin first: the fuzzer often answers within microseconds (short: on a
+         * machine with few cores the spin takes the fuzzer's time). */
         int answered = 0;
-        for (int spin = 0; spin < 2000; ++spin) {
+        for (int spin = 0; spin < 200; ++spin) {
             __asm__ volatile("pause");
             if (__atomic_load_n(&loop->go, __ATOMIC_ACQUIRE) != go) {
                 answered = 1;
@@ -174,7 +175,9 @@ static void ps_end_unseen(ps_hook_area* area, ps_hook_thread* t, uint64_t now) {
 
 /* Ends the frames a thread left without a return the runtime saw: those at or below `rsp`. */
 static void ps_unwind_below(ps_hook_area* area, ps_hook_thread* t, uint64_t rsp, uint64_t now) {
-    while (t->depth > t->base && ps_frame(area, t, t->depth - 1)->rsp <= rsp) ps_end_unseen(area, t, now);
+    /* At most the kept frames: bounded even if the slot were damaged. */
+    for (uint32_t n = 0; n < area->frames && t->depth > t->base && ps_frame(area, t, t->depth - 1)->rsp <= rsp; ++n)
+        ps_end_unseen(area, t, now);
 }
 
 /* `regs`: the glue's saved registers, r11 first (r11 r10 r9 r8 rdi rsi rdx rcx rax). */
@@ -182,13 +185,17 @@ enum { reg_r11, reg_r10, reg_r9, reg_r8, reg_rdi, reg_rsi, reg_rdx, reg_rcx, reg
 /* reg_return: where the glue returns to (just after the translated code's call of it). */
 
 /* At the translated entry of hooked function `index`; `rsp` is the program's stack pointer there. */
-PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, uint64_t* regs, uint64_t rsp) {
+/* `salt` tells the processes that share an area apart (a followed fork child has its own, in its
+ * copy of the glue): it is part of every thread key. */
+PS_INLINE uint64_t ps_thread_key(uint64_t salt) { return ps_thread_pointer() ^ (salt << 48); }
+
+PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, uint64_t* regs, uint64_t rsp, uint64_t salt) {
     if (index >= area->functions) return 0;
     ps_hook_function* fn = ps_hook_functions(area) + index;
     __atomic_add_fetch(&fn->calls, 1, __ATOMIC_RELAXED);
     uint32_t mode = fn->mode;
     if (!(mode & PS_HOOK_NEEDS_FRAME)) return (mode & PS_HOOK_STOP_ENTRY) ? PS_STOP_CODE(PS_STOP_ENTRY, index) : 0;
-    ps_hook_thread* t = ps_thread_slot(area, ps_thread_pointer(), 1);
+    ps_hook_thread* t = ps_thread_slot(area, ps_thread_key(salt), 1);
     if (!t) {
         __atomic_add_fetch(&area->no_slot, 1, __ATOMIC_RELAXED);
         return (mode & PS_HOOK_STOP_ENTRY) ? PS_STOP_CODE(PS_STOP_ENTRY, index) : 0;
@@ -245,9 +252,9 @@ PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, uint64_t* r
 }
 
 /* At a translated `ret`, before it; `rsp` points at the return address it is about to pop. */
-PS_EXPORT uint64_t ps_hook_return(ps_hook_area* area, uint64_t unused, uint64_t* regs, uint64_t rsp) {
+PS_EXPORT uint64_t ps_hook_return(ps_hook_area* area, uint64_t unused, uint64_t* regs, uint64_t rsp, uint64_t salt) {
     (void)unused;
-    ps_hook_thread* t = ps_thread_slot(area, ps_thread_pointer(), 0);
+    ps_hook_thread* t = ps_thread_slot(area, ps_thread_key(salt), 0);
     if (!t || t->depth == t->base) return 0;
     ps_hook_frame* top = ps_frame(area, t, t->depth - 1);
     if (top->rsp > rsp) return 0; /* an inner function returning */

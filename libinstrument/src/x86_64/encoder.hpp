@@ -41,6 +41,9 @@ private:
     procscope::LargeVector<std::uint8_t> bytes_;
 };
 
+constexpr std::uint8_t lock_prefix = 0xf0;
+constexpr std::uint8_t ds_prefix = 0x3e; // a segment override without effect in 64-bit mode
+
 // Requests. Memory operands are absolute: a rip-relative one names the address it reaches.
 ZydisEncoderRequest jmp_to(std::uint64_t target);                      // jmp rel32
 ZydisEncoderRequest jcc_to(ZydisMnemonic condition, std::uint64_t target); // jcc rel32
