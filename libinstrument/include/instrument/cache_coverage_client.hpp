@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -68,6 +69,10 @@ public:
     bool has_new_coverage();
     // Zeroes every counter (the next input starts from nothing); acknowledged points stay known.
     void clear();
+    // Calls `hit` for every point hit since the last clear: its index (stable for the client's
+    // life), module name and point. The counters are read as a map, eight bytes at a time, in
+    // the runs the engine allocated them in: cheap enough for every input.
+    void for_each_hit(const std::function<void(std::size_t index, const std::string& module, const CoveragePoint& point)>& hit) const;
     // Removes the code of every point of `process` hit so far (a jump over it), so known code
     // runs without coverage cost; those points are no longer reported. Call from a hook.
     procscope::Expected<std::size_t> ignore_hit(TargetProcess& process);
@@ -95,7 +100,19 @@ private:
                    std::uint32_t size);
     std::uint32_t module_entry(const Module& module);
 
+    // Counters that lie back to back in the target's data (the engine hands them out in order),
+    // for scans and clears by the word: points [first, first + count).
+    struct CounterRun {
+        std::size_t first = 0;
+        std::uint8_t* start = nullptr;
+        std::size_t count = 0;
+    };
+    std::size_t counter_width() const noexcept { return coverage_.hit_counts ? 4 : 1; }
+    template <class Hit>
+    void scan_hits(Hit hit) const; // hit(point index) for each nonzero counter, with mutex_ held
+
     CacheCoverageOptions coverage_;
+    std::vector<CounterRun> runs_;
     // snapshot() and friends may run on another thread while the tracing thread adds points.
     mutable std::mutex mutex_;
     std::deque<Point> points_; // grows without moving (libc: 72,000 points)

@@ -102,6 +102,40 @@ void CacheCoverageClient::add_point(BlockEmitter& emitter, pid_t pid, const Modu
     std::lock_guard lock(mutex_);
     std::uint32_t index = module_entry(module);
     points_.push_back(Point{index, offset, target, size, data.local, code, pid});
+    std::size_t width = counter_width();
+    if (!runs_.empty() && runs_.back().first + runs_.back().count == points_.size() - 1 &&
+        runs_.back().start + runs_.back().count * width == data.local)
+        ++runs_.back().count;
+    else
+        runs_.push_back(CounterRun{points_.size() - 1, data.local, 1});
+}
+
+template <class Hit>
+void CacheCoverageClient::scan_hits(Hit hit) const {
+    std::size_t width = counter_width();
+    for (const CounterRun& run : runs_) {
+        std::size_t bytes = run.count * width, at = 0;
+        // Eight bytes at a time over the zero stretches (most of the map for one input).
+        for (; at + 8 <= bytes; at += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, run.start + at, 8);
+            if (word == 0) continue;
+            for (std::size_t k = at; k < at + 8; k += width)
+                if (count_of(points_[run.first + k / width]) != 0) hit(run.first + k / width);
+        }
+        for (std::size_t k = at; k < bytes; k += width)
+            if (count_of(points_[run.first + k / width]) != 0) hit(run.first + k / width);
+    }
+}
+
+void CacheCoverageClient::for_each_hit(
+    const std::function<void(std::size_t index, const std::string& module, const CoveragePoint& point)>& hit) const {
+    std::lock_guard lock(mutex_);
+    scan_hits([&](std::size_t index) {
+        const Point& p = points_[index];
+        if (p.ignored) return;
+        hit(index, modules_.at(module_order_[p.module]).name, CoveragePoint{p.offset, p.target, p.size, count_of(p)});
+    });
 }
 
 void CacheCoverageClient::InstrumentBasicBlock(BlockEmitter& emitter, const BlockInfo& block) {
@@ -144,17 +178,19 @@ std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {
 bool CacheCoverageClient::has_new_coverage() {
     std::lock_guard lock(mutex_);
     bool found = false;
-    for (Point& p : points_)
-        if (!p.acknowledged && !p.ignored && count_of(p) != 0) {
+    scan_hits([&](std::size_t index) {
+        Point& p = points_[index];
+        if (!p.acknowledged && !p.ignored) {
             p.acknowledged = true;
             found = true;
         }
+    });
     return found;
 }
 
 void CacheCoverageClient::clear() {
     std::lock_guard lock(mutex_);
-    for (Point& p : points_) std::memset(p.counter, 0, coverage_.hit_counts ? 4 : 1);
+    for (const CounterRun& run : runs_) std::memset(run.start, 0, run.count * counter_width());
 }
 
 procscope::Expected<std::size_t> CacheCoverageClient::ignore_hit(TargetProcess& process) {

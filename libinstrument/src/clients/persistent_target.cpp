@@ -169,6 +169,7 @@ public:
     }
     std::string start_error;
     std::uint64_t iterations = 0;
+    std::vector<std::uint8_t> seen; // by point index: hit by some input of this process
 };
 
 PersistentTarget::PersistentTarget(PersistentTargetOptions options) : options_(std::move(options)) {
@@ -357,9 +358,14 @@ RunOutcome PersistentTarget::run_started(std::span<const std::uint8_t> input, bo
         if (timed_out) outcome.message = "the iteration ran past " + std::to_string(options_.timeout.count()) + " ms: killed";
         outcome = finish_session(outcome); // its coverage counts too
     }
-    for (const ModuleCoverage& m : s.client.snapshot())
-        for (const CoveragePoint& p : m.points)
-            if (known_.emplace(m.name, p.offset, p.target).second) outcome.new_coverage = true;
+    // New: a point no earlier input hit, in this process or an earlier one (points are per
+    // process: the set by module and offsets is asked only the first time a point is hit).
+    s.client.for_each_hit([&](std::size_t index, const std::string& module, const CoveragePoint& p) {
+        if (index >= s.seen.size()) s.seen.resize(index + 1024, 0);
+        if (s.seen[index]) return;
+        s.seen[index] = 1;
+        if (known_.emplace(module, p.offset, p.target).second) outcome.new_coverage = true;
+    });
     if (session_ && outcome.status == RunStatus::ok &&
         (!options_.persist || (options_.iterations != 0 && s.iterations >= options_.iterations)))
         restart();
