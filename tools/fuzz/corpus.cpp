@@ -82,7 +82,8 @@ std::expected<Corpus, std::string> Corpus::open(const std::string& out_dir) {
 Corpus::Corpus(Corpus&& other) noexcept
     : dir_(std::move(other.dir_)), lock_fd_(std::exchange(other.lock_fd_, -1)), queue_(std::move(other.queue_)),
       resumed_(other.resumed_), contents_(std::move(other.contents_)), crash_names_(std::move(other.crash_names_)),
-      hang_keys_(std::move(other.hang_keys_)), exit_keys_(std::move(other.exit_keys_)), next_queue_id_(other.next_queue_id_),
+      hang_keys_(std::move(other.hang_keys_)), exit_keys_(std::move(other.exit_keys_)), depths_(std::move(other.depths_)),
+      next_queue_id_(other.next_queue_id_),
       next_crash_id_(other.next_crash_id_), next_hang_id_(other.next_hang_id_), next_exit_id_(other.next_exit_id_) {}
 
 Corpus::~Corpus() {
@@ -115,7 +116,12 @@ std::expected<void, std::string> Corpus::load() {
                 auto data = read_bytes(f.path);
                 if (!data) return std::unexpected(data.error());
                 contents_.insert(as_string(*data));
-                queue_.push_back({f.id, std::move(*data), f.path.filename().string()});
+                std::uint32_t depth = 1;
+                if (f.rest.starts_with("src_"))
+                    if (auto source = split_id("id_" + f.rest.substr(4)); source && depths_.contains(source->first))
+                        depth = depths_[source->first] + 1;
+                depths_[f.id] = depth;
+                queue_.push_back({f.id, std::move(*data), f.path.filename().string(), depth});
             }
             resumed_ = queue_.size();
         } else if (kind == "crashes") {
@@ -167,7 +173,9 @@ std::expected<const QueueEntry*, std::string> Corpus::add(Bytes data, std::optio
     auto name = save("queue", next_queue_id_, suffix, data);
     if (!name) return std::unexpected(name.error());
     contents_.insert(as_string(data));
-    queue_.push_back({id, std::move(data), std::move(*name)});
+    std::uint32_t depth = source && depths_.contains(*source) ? depths_[*source] + 1 : 1;
+    depths_[id] = depth;
+    queue_.push_back({id, std::move(data), std::move(*name), depth});
     return &queue_.back();
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,7 +26,8 @@ namespace fuzz {
 struct QueueEntry {
     std::uint64_t id = 0;
     Bytes data;
-    std::string file; // its name in queue/
+    std::string file;        // its name in queue/
+    std::uint32_t depth = 1; // 1 for a seed, its source's depth + 1 for a mutant
 };
 
 class Corpus {
@@ -72,6 +74,7 @@ private:
     std::size_t resumed_ = 0;
     std::unordered_set<std::string> contents_; // of the queue's inputs, to skip duplicates
     std::set<std::string> crash_names_, hang_keys_, exit_keys_; // as they appear in file names
+    std::map<std::uint64_t, std::uint32_t> depths_;             // of queue entries, by id
     std::uint64_t next_queue_id_ = 0, next_crash_id_ = 0, next_hang_id_ = 0, next_exit_id_ = 0;
 };
 
