@@ -25,8 +25,8 @@ __attribute__((noinline)) int parse(const unsigned char* d, size_t n) {
     if (n < 2 || d[1] != 'S') return 1;
     if (n < 3 || d[2] != 'C') return 2;
     if (n < 4 || d[3] != 'P') return 3;
-    if (n < 5 || d[4] != n - 5) return 4;
-    if (n < 6 || d[5] != (unsigned char)(d[0] + d[1] + d[2] + d[3] + d[4])) return 5;
+    if (n < 6 || d[4] != n - 5) return 4; // the checksum byte counts: at least one byte follows
+    if (d[5] != (unsigned char)(d[0] + d[1] + d[2] + d[3] + d[4])) return 5;
     *(volatile int*)8 = 1;
     return 6;
 }
