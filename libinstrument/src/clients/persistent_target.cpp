@@ -71,7 +71,10 @@ public:
             // The loop's call first: the block's coverage then counts in the iteration it starts.
             if (block.address == target_of(*block.module))
                 if (ps_hook_area* area = hook_area(block.pid)) {
-                    area->loop.loop = options_.loop ? 1 : 0;
+                    // Without persist the process ends after the input: held at the return
+                    // (as a loop would be) until it is killed, so nothing after the function
+                    // (exit handlers) counts in its coverage.
+                    area->loop.loop = options_.loop || !options_.persist ? 1 : 0;
                     __atomic_store_n(&ps_hook_functions(area)[0].mode, PS_HOOK_TARGET, __ATOMIC_RELEASE);
                     emitter.call_entry_hook(0);
                     session_.target_found = true;
