@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "../../tests/support/fuzz_input.h"
 
 #define HARNESS_MAX_INPUT (64 * 1024)
 
@@ -35,33 +36,9 @@ int main(void) {
 static unsigned char input[HARNESS_MAX_INPUT];
 static int use_shm;
 
-static size_t read_file(const char* path) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, input, sizeof input);
-    close(fd);
-    return n > 0 ? (size_t)n : 0;
-}
-
-static size_t read_shm(const char* name) {
-    static unsigned char* mapped;
-    if (!mapped) {
-        int fd = shm_open(name, O_RDONLY, 0);
-        if (fd < 0) return 0;
-        void* p = mmap(NULL, 4 + sizeof input, PROT_READ, MAP_SHARED, fd, 0);
-        close(fd);
-        if (p == MAP_FAILED) return 0;
-        mapped = p;
-    }
-    uint32_t size;
-    memcpy(&size, mapped, 4);
-    if (size > sizeof input) size = sizeof input;
-    memcpy(input, mapped + 4, size);
-    return size;
-}
 
 __attribute__((noinline)) int fuzz_one(const char* where) {
-    size_t n = use_shm ? read_shm(where) : read_file(where);
+    size_t n = fuzz_input_read(where, use_shm, input, sizeof input);
     return check(input, n);
 }
 

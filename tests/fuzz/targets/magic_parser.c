@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "../../support/fuzz_input.h"
 
 #define MAX_INPUT 65536
 
@@ -31,35 +32,11 @@ __attribute__((noinline)) int parse(const unsigned char* d, size_t n) {
     return 6;
 }
 
-static size_t read_file(const char* path) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, input, sizeof input);
-    close(fd);
-    return n > 0 ? (size_t)n : 0;
-}
-
-static size_t read_shm(const char* name) {
-    static unsigned char* mapped;
-    if (!mapped) {
-        int fd = shm_open(name, O_RDONLY, 0);
-        if (fd < 0) return 0;
-        void* p = mmap(NULL, 4 + sizeof input, PROT_READ, MAP_SHARED, fd, 0);
-        close(fd);
-        if (p == MAP_FAILED) return 0;
-        mapped = p;
-    }
-    uint32_t size;
-    memcpy(&size, mapped, 4);
-    if (size > sizeof input) size = sizeof input;
-    memcpy(input, mapped + 4, size);
-    return size;
-}
 
 static int use_shm;
 
 __attribute__((noinline)) int fuzz_one(const char* where) {
-    size_t n = use_shm ? read_shm(where) : read_file(where);
+    size_t n = fuzz_input_read(where, use_shm, input, sizeof input);
     return parse(input, n);
 }
 
