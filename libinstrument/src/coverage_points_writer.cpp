@@ -20,6 +20,8 @@ void CoveragePointsWriter::write(const std::vector<ModuleCoverage>& coverage, Co
             if (format.edges) {
                 bool inside = p.target < m->end - m->base;
                 out << ' ' << (inside ? name + "+" : std::string()) << procscope::to_hex(p.target);
+            } else if (p.target != 0) {
+                out << " cmp=" << p.target; // compare coverage: the cmp's low bytes that matched
             }
             if (format.counts) out << ' ' << hit_bucket(p.count);
             out << '\n';

@@ -176,6 +176,10 @@ public:
     }
     EmittedCode call_entry_hook(std::uint32_t function) override { return code = inner_.call_entry_hook(function); }
     EmittedCode call_return_hook() override { return code = inner_.call_return_hook(); }
+    std::uint32_t compare_operand_size() override { return inner_.compare_operand_size(); }
+    EmittedCode compare_progress(std::span<const std::uint64_t> flags) override {
+        return code = inner_.compare_progress(flags);
+    }
 
     TargetData data;
     EmittedCode code;

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -168,4 +169,47 @@ TEST_CASE("persistent loop: bad setups give errors, not hangs") {
     RunOutcome n = nothing.run(bytes("A"));
     CHECK(n.status == RunStatus::error);
     CHECK(!n.message.empty());
+}
+
+TEST_CASE("persistent loop: compare coverage makes each matching byte of a 32-bit magic new coverage") {
+    for (bool compare : {false, true}) {
+        INFO("compare coverage " << compare);
+        PersistentTargetOptions o = loop_options(InputDelivery::shmem);
+        o.coverage.compare_coverage = compare;
+        PersistentTarget target(o);
+        // All four take the same branches (their first bytes are equal mod 4) but for how
+        // many bytes of "LOCK" they match.
+        REQUIRE(target.run(bytes("Pzzz")).status == RunStatus::ok);
+        CHECK(target.run(bytes("Lzzz")).new_coverage == compare);
+        CHECK(target.run(bytes("LOzz")).new_coverage == compare);
+        CHECK(target.run(bytes("LOCz")).new_coverage == compare);
+        CHECK(target.run(bytes("LOCx")).new_coverage == false);
+        CHECK(target.run(bytes("LOCK")).new_coverage); // the branch itself
+    }
+}
+
+TEST_CASE("instrument -cmp_coverage: the bytes of a magic matched so far are points of their own; output as natively") {
+    if (instrument_test::cli().empty()) return;
+    std::string input = instrument_test::temp_path("cmp-coverage.in"), points = instrument_test::temp_path("cmp-coverage.txt");
+    std::FILE* f = std::fopen(input.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs("LOzz", f);
+    std::fclose(f);
+    auto native = instrument_test::run({program("fuzz_target"), "file", input});
+    auto run = instrument_test::run({instrument_test::cli(), "-quiet", "-no_block_cache", "-cmp_coverage", "-coverage_file",
+                                     points, "--", program("fuzz_target"), "file", input});
+    INFO(run.err);
+    CHECK(run.exit_code == native.exit_code);
+    CHECK(run.out == native.out);
+    std::string text = instrument_test::read_file(points);
+    // "LOzz" against "LOCK": the low byte and the low two bytes matched, not three.
+    CHECK(text.find(" cmp=1\n") != std::string::npos);
+    CHECK(text.find(" cmp=2\n") != std::string::npos);
+    // The file reads back as an ignore list, compare points included.
+    auto ignore = instrument::read_coverage_points(points);
+    REQUIRE(ignore.has_value());
+    std::size_t compare_points = 0;
+    for (const auto& [module, set] : *ignore)
+        for (const auto& [offset, target] : set) compare_points += target != 0;
+    CHECK(compare_points >= 2);
 }

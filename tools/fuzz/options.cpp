@@ -100,6 +100,8 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
         ("instrument_module", po::value(&target.modules)->composing()->value_name("NAME"),
          "cover this module (repeatable; default: the executable)")
         ("covtype", po::value(&covtype)->value_name("bb|edge"), "coverage of basic blocks (default) or edges")
+        ("cmp_coverage", po::bool_switch(&target.coverage.compare_coverage),
+         "also a coverage point per matching low byte of each multi-byte cmp: magic values are found byte by byte")
         ("target_env", po::value(&target.env)->composing()->value_name("K=V"), "add K to the target's environment; repeatable")
         ("cwd", po::value(&target.working_directory)->value_name("DIR"), "run the target in DIR")
         ("block_cache", po::value(&target.block_cache_directory)->value_name("DIR"),

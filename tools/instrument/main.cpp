@@ -220,6 +220,7 @@ int run_cache_engine(const Options& opts, MessageLog& log) {
     CacheCoverageOptions coverage;
     coverage.type = opts.edges ? CoverageType::edges : CoverageType::blocks;
     coverage.hit_counts = opts.hit_counts;
+    coverage.compare_coverage = opts.compare_coverage;
     if (!opts.ignore_file.empty()) {
         auto ignore = read_coverage_points(opts.ignore_file);
         if (!ignore) {

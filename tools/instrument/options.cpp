@@ -97,6 +97,9 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
          "breakpoint: a one-shot int3 per block, blocks only")
         ("covtype", po::value(&covtype)->value_name("bb|edge"),
          "cache engine: cover basic blocks (default) or edges (conditional branches both ways, indirect branches)")
+        ("cmp_coverage", po::bool_switch(&opts.compare_coverage),
+         "cache engine: also a point per matching low byte of each multi-byte cmp (module+0xCMP, "
+         "target the number of bytes): progress towards a magic value shows byte by byte")
         ("hit_counts", po::bool_switch(&opts.hit_counts),
          "cache engine: hit counters, written with AFL's buckets (1 2 3 4-7 8-15 16-31 32-127 128+)")
         ("ignore_coverage", po::value(&opts.ignore_file)->value_name("FILE"),
@@ -154,9 +157,10 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
     if (covtype != "bb" && covtype != "edge")
         return std::unexpected(usage_error(fmt::format("-covtype: '{}': expected bb or edge", covtype)));
     opts.edges = covtype == "edge";
-    if (opts.engine == "breakpoint" && (opts.edges || opts.hit_counts || opts.translate_lazily || !opts.ignore_file.empty()))
-        return std::unexpected(
-            usage_error("-covtype edge, -hit_counts, -ignore_coverage and -lazy_translation need -engine cache"));
+    if (opts.engine == "breakpoint" &&
+        (opts.edges || opts.hit_counts || opts.compare_coverage || opts.translate_lazily || !opts.ignore_file.empty()))
+        return std::unexpected(usage_error(
+            "-covtype edge, -hit_counts, -cmp_coverage, -ignore_coverage and -lazy_translation need -engine cache"));
     if (opts.edges && !opts.drcov_file.empty())
         return std::unexpected(usage_error("-drcov holds blocks: use -coverage_file with -covtype edge"));
     if (vm.count("no_block_cache")) {
@@ -169,7 +173,8 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
     if (opts.count_calls || !opts.trace.empty()) {
         const char* what = opts.count_calls ? "-count_calls" : "-trace";
         if (opts.engine != "cache") return std::unexpected(usage_error(fmt::format("{} needs -engine cache", what)));
-        if (opts.edges || opts.hit_counts || !opts.ignore_file.empty() || !opts.coverage_file.empty() || !opts.drcov_file.empty())
+        if (opts.edges || opts.hit_counts || opts.compare_coverage || !opts.ignore_file.empty() || !opts.coverage_file.empty() ||
+            !opts.drcov_file.empty())
             return std::unexpected(usage_error(fmt::format("{} hooks functions instead of covering: no coverage options with it", what)));
         for (const std::string& name : opts.count_functions)
             if (name.empty()) return std::unexpected(usage_error("-count_function: empty name"));

@@ -25,6 +25,7 @@ struct Options {
     std::string engine = "cache";          // -engine cache|breakpoint
     bool edges = false;                    // -covtype edge (cache engine)
     bool hit_counts = false;               // -hit_counts (cache engine)
+    bool compare_coverage = false;         // -cmp_coverage (cache engine)
     bool translate_lazily = false;         // -lazy_translation (cache engine)
     std::string ignore_file;               // -ignore_coverage FILE (cache engine)
     bool count_calls = false;              // -count_calls, or any -count_function

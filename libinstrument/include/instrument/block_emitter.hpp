@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <sys/types.h>
 
 #include "instrument/events.hpp"
@@ -65,6 +66,7 @@ struct InstructionInfo {
     std::uint64_t address = 0; // original address
     std::uint8_t length = 0;
     bool is_compare = false;   // cmp / test / sub with an immediate or register (for -cmp_coverage)
+    pid_t pid = 0;             // the process it is translated for
 };
 
 // Adds client code at one place of the translated code. Everything emitted keeps the target's
@@ -91,6 +93,14 @@ public:
     // nothing (failed) when the module has no runtime.
     virtual EmittedCode call_entry_hook(std::uint32_t function) = 0;
     virtual EmittedCode call_return_hook() = 0;
+
+    // Compare coverage, from InstrumentInstruction at a compare: the operand size in bytes of a
+    // `cmp` the engine can follow (2 to 8), else 0. compare_progress then adds code before it
+    // that does, for k = 1 .. size-1, "byte flags[k-1] = 1 when the operands' low k bytes are
+    // equal" (sticky), so a fuzzer sees progress towards a multi-byte constant byte by byte.
+    // Registers are kept (the cmp writes the flags after it).
+    virtual std::uint32_t compare_operand_size() = 0;
+    virtual EmittedCode compare_progress(std::span<const std::uint64_t> flags) = 0;
 };
 
 } // namespace instrument

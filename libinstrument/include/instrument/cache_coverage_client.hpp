@@ -26,6 +26,10 @@ struct CacheCoverageOptions {
     CoverageType type = CoverageType::blocks;
     // Hit counters (32-bit in the target, reported up to 255 in AFL's buckets) instead of a flag.
     bool hit_counts = false;
+    // Compare coverage (TinyInst's -cmp_coverage): a point per matching low byte of each
+    // multi-byte `cmp` (target = the number of bytes, 1 .. size-1; offset = the cmp's), so
+    // progress towards a magic constant is new coverage byte by byte.
+    bool compare_coverage = false;
     // Points not to instrument (coverage already known, e.g. from an earlier run): module name
     // -> offsets (blocks) or (source, destination) offsets (edges). Their code runs at no cost.
     std::map<std::string, std::set<std::pair<std::uint64_t, std::uint64_t>>> ignore = {};
@@ -83,6 +87,7 @@ public:
 protected:
     void InstrumentBasicBlock(BlockEmitter& emitter, const BlockInfo& block) override;
     void InstrumentEdge(BlockEmitter& emitter, const EdgeInfo& edge) override;
+    void InstrumentInstruction(BlockEmitter& emitter, const InstructionInfo& instruction) override;
 
 private:
     struct Point {
@@ -108,6 +113,7 @@ private:
         std::size_t count = 0;
     };
     std::size_t counter_width() const noexcept { return coverage_.hit_counts ? 4 : 1; }
+    void append_run(std::uint8_t* counter); // the newest point's counter, with mutex_ held
     template <class Hit>
     void scan_hits(Hit hit) const; // hit(point index) for each nonzero counter, with mutex_ held
 

@@ -38,7 +38,9 @@ read_coverage_points(const std::string& path) {
         std::string name, target_name;
         std::uint64_t offset = 0, target = 0;
         bool ok = point(first, name, offset) && !name.empty();
-        if (ok && !second.empty() && (second.find("+0x") != std::string::npos || second.starts_with("0x")))
+        if (ok && second.starts_with("cmp="))
+            ok = std::sscanf(second.c_str() + 4, "%" SCNu64, &target) == 1 && target > 0 && target < 8;
+        else if (ok && !second.empty() && (second.find("+0x") != std::string::npos || second.starts_with("0x")))
             ok = point(second, target_name, target);
         if (!ok)
             return procscope::make_error(procscope::ErrorCode::malformed,
@@ -69,6 +71,7 @@ std::uint8_t CacheCoverageClient::count_of(const Point& p) const noexcept {
 CacheCoverageClient::CacheCoverageClient(CacheCoverageOptions coverage, InstrumenterOptions engine, DebuggerOptions debugger)
     : Instrumenter([&] {
           engine.edges = coverage.type == CoverageType::edges;
+          engine.instrument_instructions = engine.instrument_instructions || coverage.compare_coverage;
           return std::move(engine);
       }(),
                    debugger),
@@ -102,12 +105,16 @@ void CacheCoverageClient::add_point(BlockEmitter& emitter, pid_t pid, const Modu
     std::lock_guard lock(mutex_);
     std::uint32_t index = module_entry(module);
     points_.push_back(Point{index, offset, target, size, data.local, code, pid});
+    append_run(data.local);
+}
+
+void CacheCoverageClient::append_run(std::uint8_t* counter) {
     std::size_t width = counter_width();
     if (!runs_.empty() && runs_.back().first + runs_.back().count == points_.size() - 1 &&
-        runs_.back().start + runs_.back().count * width == data.local)
+        runs_.back().start + runs_.back().count * width == counter)
         ++runs_.back().count;
     else
-        runs_.push_back(CounterRun{points_.size() - 1, data.local, 1});
+        runs_.push_back(CounterRun{points_.size() - 1, counter, 1});
 }
 
 template <class Hit>
@@ -151,6 +158,33 @@ void CacheCoverageClient::InstrumentEdge(BlockEmitter& emitter, const EdgeInfo& 
     // A destination outside the module (a call into a library) keeps its absolute address.
     std::uint64_t target = m.contains(edge.target) ? edge.target - m.base : edge.target;
     add_point(emitter, edge.pid, m, edge.source_block - m.base, target, 0);
+}
+
+void CacheCoverageClient::InstrumentInstruction(BlockEmitter& emitter, const InstructionInfo& instruction) {
+    if (!coverage_.compare_coverage || !instruction.is_compare) return;
+    std::uint32_t size = emitter.compare_operand_size();
+    if (size < 2) return;
+    const Module& m = *instruction.module;
+    std::uint64_t offset = instruction.address - m.base;
+    auto ignored = coverage_.ignore.find(m.name);
+    // The flags first (side by side: the scans read them as one run), then the code.
+    std::vector<std::uint64_t> flags;
+    std::vector<std::pair<std::uint64_t, std::uint8_t*>> points;
+    for (std::uint32_t k = 1; k < size; ++k) {
+        TargetData data = emitter.reserve_data(counter_width()); // the flag is its low byte
+        if (data.address == 0 || data.local == nullptr) return;
+        flags.push_back(data.address);
+        points.emplace_back(k, data.local);
+    }
+    EmittedCode code = emitter.compare_progress(flags);
+    if (code.size == 0) return;
+    std::lock_guard lock(mutex_);
+    std::uint32_t index = module_entry(m);
+    for (const auto& [k, local] : points) {
+        if (ignored != coverage_.ignore.end() && ignored->second.contains({offset, k})) continue;
+        points_.push_back(Point{index, offset, k, instruction.length, local, EmittedCode{}, instruction.pid});
+        append_run(local);
+    }
 }
 
 std::vector<ModuleCoverage> CacheCoverageClient::snapshot() const {

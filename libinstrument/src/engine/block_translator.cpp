@@ -1,6 +1,7 @@
 #include "procscope/hex.hpp"
 #include "engine/block_translator.hpp"
 
+#include "x86_64/compare_progress.hpp"
 #include "x86_64/encoded_forms.hpp"
 #include "x86_64/indirect_lookup_stub.hpp"
 
@@ -28,8 +29,10 @@ std::string where(const TranslatedModule& m, std::uint64_t address) {
 // What a client hook writes code with: typed requests at the place being translated.
 class CodeEmitter final : public BlockEmitter {
 public:
-    CodeEmitter(CodeBuffer& code, TranslatedModule& module, std::function<bool()> flags_live)
-        : code_(code), module_(module), data_(module.data), hooks_(module.hooks), flags_live_(std::move(flags_live)) {}
+    CodeEmitter(CodeBuffer& code, TranslatedModule& module, std::function<bool()> flags_live,
+                const DecodedInstruction* instruction = nullptr)
+        : code_(code), module_(module), data_(module.data), hooks_(module.hooks), flags_live_(std::move(flags_live)),
+          instruction_(instruction) {}
 
     TargetData reserve_data(std::size_t size) override {
         std::size_t align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
@@ -59,6 +62,22 @@ public:
     }
     EmittedCode call_entry_hook(std::uint32_t function) override { return glue_call(hooks_.entry, function); }
     EmittedCode call_return_hook() override { return glue_call(hooks_.return_, 0); }
+    std::uint32_t compare_operand_size() override { return instruction_ ? x86_64::compare_operand_size(*instruction_) : 0; }
+    EmittedCode compare_progress(std::span<const std::uint64_t> flags) override {
+        std::uint64_t start = code_.pc();
+        if (!instruction_) {
+            failed = true;
+            return {};
+        }
+        // Built aside, then taken whole: a compare it cannot follow gets no code at all.
+        CodeBuffer aside(start);
+        std::vector<std::pair<std::uint64_t, std::int32_t>> reads;
+        auto mapped = [&](std::uint64_t at, std::int32_t rsp_adjust) { reads.emplace_back(at, rsp_adjust); };
+        if (!x86_64::emit_compare_progress(aside, *instruction_, flags, mapped)) return {start, 0};
+        for (const auto& [at, rsp_adjust] : reads) module_.map.add_pc(PcMapEntry{at, instruction_->address, rsp_adjust, true});
+        code_.append(aside.bytes());
+        return {start, static_cast<std::uint32_t>(code_.pc() - start)};
+    }
     bool failed = false;
 
 private:
@@ -85,7 +104,8 @@ private:
     TranslatedModule& module_;
     DataArena& data_;
     const HookGlue& hooks_;
-    std::function<bool()> flags_live_; // asked only when code needs the flags
+    std::function<bool()> flags_live_;
+    const DecodedInstruction* instruction_; // the instruction an InstrumentInstruction emitter is for // asked only when code needs the flags
 };
 
 // push of an indirect branch's operand: what `jmp/call op` would jump to, pushed on the stack.
@@ -302,10 +322,12 @@ Expected<void> BlockTranslator::translate_block(std::uint64_t address, bool inli
             map_here(d.address, 0, true);
             InstructionInfo i{&module_.module, address, d.address, d.insn.length,
                               d.insn.mnemonic == ZYDIS_MNEMONIC_CMP || d.insn.mnemonic == ZYDIS_MNEMONIC_TEST ||
-                                  d.insn.mnemonic == ZYDIS_MNEMONIC_SUB};
+                                  d.insn.mnemonic == ZYDIS_MNEMONIC_SUB,
+                              process_.pid()};
             CodeEmitter emitter(code_, module_,
-                                [&] { return live_flags(std::span(instructions).subspan(k), end, 1) != 0; });
+                                [&] { return live_flags(std::span(instructions).subspan(k), end, 1) != 0; }, &d);
             client_.instrument_instruction(emitter, i);
+            if (emitter.failed) return procscope::make_error(ErrorCode::unsupported, where(module_, d.address) + ": client code");
         }
         map_here(d.address, 0, true);
         if (auto ok = relocate(d); !ok) return ok;

@@ -3,7 +3,7 @@
 // a shared-memory object holding a 32-bit size and the data (argv[1] "shm") and parses it:
 //  - "F" "U" "Z" and a fourth byte equal to the sum of the first three (mod 256) crash it
 //    (a store to address 16), four nested checks deep;
-//  - "HANG" spins forever; "EXIT" calls exit(3);
+//  - "HANG" spins forever; "EXIT" calls exit(3); "LOCK" (one 32-bit compare) returns 42;
 //  - anything else returns a value the input decides, through different code by its first byte.
 // main calls fuzz_one once per argument after the first two ("loop" mode calls it once).
 #include <fcntl.h>
@@ -33,6 +33,11 @@ __attribute__((noinline)) int parse(const unsigned char* d, size_t n) {
         }
     if (n == 4 && memcmp(d, "EXIT", 4) == 0) exit(3);
     if (n == 0) return -1;
+    if (n >= 4) {
+        uint32_t word; // one 32-bit cmp with "LOCK": what compare coverage sees byte by byte
+        memcpy(&word, d, 4);
+        if (word == 0x4b434f4c) return 42;
+    }
     switch (d[0] % 4) {
     case 0: return d[0] / 2;
     case 1: return d[0] * 3;
