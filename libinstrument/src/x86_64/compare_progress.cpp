@@ -36,22 +36,6 @@ ZydisRegister sized(ZydisRegister reg64, std::uint32_t bytes) {
     return ZydisRegisterEncode(cls, id);
 }
 
-ZydisEncoderRequest blank(ZydisMnemonic mnemonic) {
-    ZydisEncoderRequest r;
-    std::memset(&r, 0, sizeof r);
-    r.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-    r.mnemonic = mnemonic;
-    return r;
-}
-
-ZydisEncoderOperand register_operand(ZydisRegister reg) {
-    ZydisEncoderOperand op;
-    std::memset(&op, 0, sizeof op);
-    op.type = ZYDIS_OPERAND_TYPE_REGISTER;
-    op.reg.value = reg;
-    return op;
-}
-
 } // namespace
 
 std::uint32_t compare_operand_size(const DecodedInstruction& d) {
@@ -100,10 +84,7 @@ Expected<void> emit_compare_progress(CodeBuffer& code, const DecodedInstruction&
         return op;
     };
     auto load = [&](ZydisRegister into, const ZydisEncoderOperand& from) -> Expected<void> {
-        ZydisEncoderRequest mov = blank(ZYDIS_MNEMONIC_MOV);
-        mov.operand_count = 2;
-        mov.operands[0] = register_operand(sized(into, bytes));
-        mov.operands[1] = source(from);
+        ZydisEncoderRequest mov = mov_reg_operand(sized(into, bytes), source(from));
         if (from.type == ZYDIS_OPERAND_TYPE_MEMORY) {
             mov.prefixes = cmp.prefixes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS);
             mapped(code.pc(), frame);
@@ -121,11 +102,7 @@ Expected<void> emit_compare_progress(CodeBuffer& code, const DecodedInstruction&
     if (auto ok = code.emit(push_register(scratch[1])); !ok) return ok;
     if (auto ok = load(scratch[0], cmp.operands[0]); !ok) return ok;
     if (auto ok = load(scratch[1], cmp.operands[1]); !ok) return ok;
-    ZydisEncoderRequest x = blank(ZYDIS_MNEMONIC_XOR);
-    x.operand_count = 2;
-    x.operands[0] = register_operand(sized(scratch[0], bytes));
-    x.operands[1] = register_operand(sized(scratch[1], bytes));
-    if (auto ok = code.emit(x); !ok) return ok;
+    if (auto ok = code.emit(xor_reg_reg(sized(scratch[0], bytes), sized(scratch[1], bytes))); !ok) return ok;
     for (std::uint32_t k = 1; k < bytes; ++k) {
         // scratch1 = scratch0 << (64 - 8k): zero when the low k bytes matched; setz; or into the flag.
         const ZydisEncoderRequest steps[] = {mov_reg_reg(scratch[1], scratch[0]),
@@ -133,14 +110,7 @@ Expected<void> emit_compare_progress(CodeBuffer& code, const DecodedInstruction&
         for (const ZydisEncoderRequest& r : steps)
             if (auto ok = code.emit(r); !ok) return ok;
         if (auto ok = code.emit(setcc_reg8(ZYDIS_MNEMONIC_SETZ, sized(scratch[1], 1))); !ok) return ok;
-        ZydisEncoderRequest sticky = blank(ZYDIS_MNEMONIC_OR);
-        sticky.operand_count = 2;
-        sticky.operands[0].type = ZYDIS_OPERAND_TYPE_MEMORY;
-        sticky.operands[0].mem.base = ZYDIS_REGISTER_RIP;
-        sticky.operands[0].mem.displacement = static_cast<std::int64_t>(flags[k - 1]);
-        sticky.operands[0].mem.size = 1;
-        sticky.operands[1] = register_operand(sized(scratch[1], 1));
-        if (auto ok = code.emit(sticky); !ok) return ok;
+        if (auto ok = code.emit(or_byte_rip_reg(flags[k - 1], sized(scratch[1], 1))); !ok) return ok;
     }
     if (auto ok = code.emit(pop_register(scratch[1])); !ok) return ok;
     if (auto ok = code.emit(pop_register(scratch[0])); !ok) return ok;

@@ -169,6 +169,13 @@ ZydisEncoderRequest mov_reg_imm64(ZydisRegister r, std::uint64_t value) {
     q.operand_size_hint = ZYDIS_OPERAND_SIZE_HINT_64;
     return q;
 }
+ZydisEncoderRequest mov_reg_operand(ZydisRegister r, const ZydisEncoderOperand& source) {
+    return with(ZYDIS_MNEMONIC_MOV, {reg(r), source});
+}
+ZydisEncoderRequest xor_reg_reg(ZydisRegister to, ZydisRegister from) { return with(ZYDIS_MNEMONIC_XOR, {reg(to), reg(from)}); }
+ZydisEncoderRequest or_byte_rip_reg(std::uint64_t address, ZydisRegister reg8) {
+    return with(ZYDIS_MNEMONIC_OR, {rip(address, 1), reg(reg8)});
+}
 ZydisEncoderRequest lea_reg(ZydisRegister r, ZydisRegister base, std::int32_t displacement) {
     return with(ZYDIS_MNEMONIC_LEA, {reg(r), mem(base, ZYDIS_REGISTER_NONE, 0, displacement, 8)});
 }

@@ -79,5 +79,8 @@ ZydisEncoderRequest call_to(std::uint64_t target);                     // call r
 ZydisEncoderRequest push_imm32(std::int32_t value);                    // push imm32 (sign-extended)
 ZydisEncoderRequest mov_reg_imm64(ZydisRegister reg, std::uint64_t value); // mov r64, imm64
 ZydisEncoderRequest lea_reg(ZydisRegister reg, ZydisRegister base, std::int32_t displacement); // lea r64, [base+d]
+ZydisEncoderRequest mov_reg_operand(ZydisRegister reg, const ZydisEncoderOperand& source); // mov r, r/m/imm
+ZydisEncoderRequest xor_reg_reg(ZydisRegister to, ZydisRegister from);
+ZydisEncoderRequest or_byte_rip_reg(std::uint64_t address, ZydisRegister reg8); // or byte [rip+a], r8
 
 } // namespace instrument::x86_64
