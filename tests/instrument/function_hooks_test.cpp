@@ -370,3 +370,22 @@ TEST_CASE("instrument -count_function: a stripped program's functions found in i
     CHECK(text.find("\"calls\": 21891,") != std::string::npos);
     CHECK(text.find("\"calls\": 5,") != std::string::npos);
 }
+
+TEST_CASE("instrument -count_function MODULE+0xOFFSET: a function by its offset, as nm shows it") {
+    REQUIRE_CLI();
+    auto functions = instrument_test::nm_functions(program("hooks-stripped.debug"));
+    auto add3 = functions.find("add3");
+    REQUIRE(add3 != functions.end());
+    char name[64];
+    std::snprintf(name, sizeof name, "hooks-stripped+0x%llx", static_cast<unsigned long long>(add3->second.start));
+    std::string json = fresh_path("offset.json"), out = fresh_path("offset.out");
+    auto run = instrument_test::run({instrument_test::cli(), "-no_block_cache", "-count_function", name, "-calls_json", json,
+                                     "--", program("hooks-stripped"), out},
+                                    "", run_limit);
+    INFO("instrument's stderr:\n" << run.err);
+    CHECK(run.exit_code == 0);
+    std::string text = instrument_test::read_file(json);
+    INFO("json:\n" << text);
+    CHECK(text.find(std::string("\"function\": \"") + name + "\"") != std::string::npos);
+    CHECK(text.find("\"calls\": 5,") != std::string::npos);
+}

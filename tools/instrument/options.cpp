@@ -112,7 +112,7 @@ std::expected<Options, int> parse_options(int argc, char** argv) {
          "coverage; prints a table")
         ("count_function", po::value(&opts.count_functions)->composing()->value_name("NAME"),
          "count and time this function only (a symbol of an instrumented module, or of its "
-         "separate debug file); repeatable")
+         "separate debug file, or MODULE+0xOFFSET); repeatable")
         ("no_time", po::bool_switch(&opts.no_time),
          "with -count_calls: count only (a lock add inline at each entry, the cheapest hook)")
         ("sort", po::value(&opts.sort)->value_name("calls|time"), "with -count_calls: order of the table (default calls)")

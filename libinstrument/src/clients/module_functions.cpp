@@ -1,6 +1,8 @@
 #include "clients/module_functions.hpp"
 
+#include <charconv>
 #include <fcntl.h>
+#include <optional>
 #include <unistd.h>
 
 #include "instrument/eh_frame.hpp"
@@ -13,7 +15,24 @@ namespace instrument {
 
 namespace {
 
+// "MODULE+0xOFFSET" names a function by its offset from the module's base (stripped code with
+// no symbol, or what a disassembler shows): the offset when MODULE is this module's name.
+std::optional<std::uint64_t> offset_in(const Module& module, const std::string& name) {
+    std::size_t plus = name.rfind("+0x");
+    if (plus == std::string::npos || name.substr(0, plus) != module.name) return std::nullopt;
+    std::uint64_t offset = 0;
+    auto [end, ec] = std::from_chars(name.data() + plus + 3, name.data() + name.size(), offset, 16);
+    if (ec != std::errc{} || end != name.data() + name.size() || plus + 3 == name.size()) return std::nullopt;
+    if (offset >= module.end - module.base) return std::nullopt;
+    return offset;
+}
+
 void named_functions(const Module& module, const std::set<std::string>& wanted, ModuleFunctionEntries& out) {
+    for (const std::string& name : wanted)
+        if (auto offset = offset_in(module, name)) {
+            out.entries.try_emplace(module.base + *offset, name);
+            out.found.insert(name);
+        }
     int fd = ::open(module.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
     auto image = symbols::ImageFile::from_fd(fd, module.path, module.name, symbols::DebugFileSearch{});
