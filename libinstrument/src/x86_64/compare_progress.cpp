@@ -60,8 +60,12 @@ Expected<void> emit_compare_progress(CodeBuffer& code, const DecodedInstruction&
     // Two scratch registers the compare does not use, saved on the stack below the red zone.
     bool used[16] = {};
     for (int k = 0; k < 2; ++k) {
+        // The operand's fields share storage: only those of its type are meaningful.
         const ZydisDecodedOperand& op = full.operands[k];
-        for (ZydisRegister r : {op.reg.value, op.mem.base, op.mem.index}) {
+        ZydisRegister registers[2] = {ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE};
+        if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) registers[0] = op.reg.value;
+        if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) registers[0] = op.mem.base, registers[1] = op.mem.index;
+        for (ZydisRegister r : registers) {
             if (r == ZYDIS_REGISTER_NONE || r == ZYDIS_REGISTER_RIP) continue;
             ZydisRegister wide = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
             ZyanI8 id = ZydisRegisterGetId(wide);
