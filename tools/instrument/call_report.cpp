@@ -18,12 +18,6 @@ std::string json_string(const std::string& text) {
     return out + '"';
 }
 
-std::string time_text(double ns) {
-    if (ns < 1e3) return fmt::format("{:.0f} ns", ns);
-    if (ns < 1e6) return fmt::format("{:.1f} us", ns / 1e3);
-    if (ns < 1e9) return fmt::format("{:.1f} ms", ns / 1e6);
-    return fmt::format("{:.2f} s", ns / 1e9);
-}
 } // namespace
 
 std::vector<CallRow> call_rows(const std::vector<FunctionCalls>& counts) {
@@ -57,8 +51,8 @@ void write_calls_table(MessageLog& log, const std::vector<CallRow>& rows, std::s
         if (top != 0 && shown == top) break;
         if (f.calls == 0) continue;
         if (timed)
-            log.line(fmt::format("{:>14} {:>12} {:>12}  {:<40} {}", f.calls, time_text(f.inclusive_ns),
-                                 time_text(f.inclusive_ns / static_cast<double>(f.calls)), f.function, f.module));
+            log.line(fmt::format("{:>14} {:>12} {:>12}  {:<40} {}", f.calls, time_text(f.inclusive_ns, 1),
+                                 time_text(f.inclusive_ns / static_cast<double>(f.calls), 1), f.function, f.module));
         else
             log.line(fmt::format("{:>14}  {:<40} {}", f.calls, f.function, f.module));
         ++shown;

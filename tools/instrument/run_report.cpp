@@ -112,4 +112,11 @@ int exit_status(const RunResult& result, bool attached) {
     return 1;
 }
 
+std::string time_text(double ns, int decimals) {
+    if (ns < 1e3) return fmt::format("{:.0f} ns", ns);
+    if (ns < 1e6) return fmt::format("{:.{}f} us", ns / 1e3, decimals);
+    if (ns < 1e9) return fmt::format("{:.{}f} ms", ns / 1e6, decimals);
+    return fmt::format("{:.{}f} s", ns / 1e9, std::max(decimals, 2));
+}
+
 } // namespace instrument::cli

@@ -36,4 +36,8 @@ void write_engine_summary(MessageLog& log, const Instrumenter& engine, const std
 // The exit status documented in --help: the target's code, 128+signal, 124 hang, 130 interrupt.
 int exit_status(const RunResult& result, bool attached);
 
+// "850 ns", "12.3 us", "4.5 ms", "1.23 s": ns whole, larger units with `decimals` (seconds with
+// at least two).
+std::string time_text(double ns, int decimals);
+
 } // namespace instrument::cli

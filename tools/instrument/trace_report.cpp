@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "run_report.hpp"
+
 namespace instrument::cli {
 
 namespace {
@@ -34,13 +36,6 @@ std::string value(char letter, std::uint64_t v) {
     }
     default: return fmt::format("{:#x}", v);
     }
-}
-
-std::string duration(double ns) {
-    if (ns < 1e3) return fmt::format("{:.0f} ns", ns);
-    if (ns < 1e6) return fmt::format("{:.3f} us", ns / 1e3);
-    if (ns < 1e9) return fmt::format("{:.3f} ms", ns / 1e6);
-    return fmt::format("{:.3f} s", ns / 1e9);
 }
 } // namespace
 
@@ -87,10 +82,10 @@ std::string format_traced_call(const TracedCall& call, const TraceSpec& spec) {
             args += value(letter, call.arguments[k]);
     }
     std::string line = fmt::format("{:>7} {:{}}{}({})", call.tid, "", call.depth * 2, call.function->function, args);
-    if (call.unwound) return line + fmt::format(" = <unwound>  <{}>", duration(call.duration_ns));
+    if (call.unwound) return line + fmt::format(" = <unwound>  <{}>", time_text(call.duration_ns, 3));
     if (!call.returned) return line + " <unfinished>";
     if (spec.result != 'v') line += " = " + value(spec.result, call.return_value);
-    return line + fmt::format("  <{}>", duration(call.duration_ns));
+    return line + fmt::format("  <{}>", time_text(call.duration_ns, 3));
 }
 
 } // namespace instrument::cli
