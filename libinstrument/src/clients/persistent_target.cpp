@@ -88,21 +88,11 @@ public:
         }
         void OnCrash(TargetProcess& process, const ExceptionInfo& info) override {
             CacheCoverageClient::OnCrash(process, info);
-            if (!process.is_main()) return;
-            {
-                std::lock_guard lock(session_.mutex);
-                session_.crash = info;
-            }
-            session_.wake();
+            if (process.is_main()) session_.note(session_.crash, info);
         }
         void OnProcessExit(TargetProcess& process, const ExitInfo& info) override {
             CacheCoverageClient::OnProcessExit(process, info);
-            if (!process.is_main()) return;
-            {
-                std::lock_guard lock(session_.mutex);
-                session_.exit = info;
-            }
-            session_.wake();
+            if (process.is_main()) session_.note(session_.exit, info);
         }
         void OnWarning(TargetProcess&, const std::string& message) override {
             std::lock_guard lock(session_.mutex);
@@ -134,6 +124,15 @@ public:
         : client(*this, options, std::move(engine)) {}
     ~Session() { stop(); }
 
+    // Keeps what the debugger saw of the main process (a crash, its end), then wakes the fuzzer.
+    template <class Event>
+    void note(std::optional<Event>& field, const Event& what) {
+        {
+            std::lock_guard lock(mutex);
+            field = what;
+        }
+        wake();
+    }
     // Wakes a fuzzer waiting for the target (an event, or the end of the run).
     void wake() {
         event.store(true);

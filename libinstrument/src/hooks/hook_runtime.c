@@ -184,6 +184,24 @@ static void ps_unwind_below(ps_hook_area* area, ps_hook_thread* t, uint64_t rsp,
 enum { reg_r11, reg_r10, reg_r9, reg_r8, reg_rdi, reg_rsi, reg_rdx, reg_rcx, reg_rax, reg_return };
 /* reg_return: where the glue returns to (just after the translated code's call of it). */
 
+/* The six argument registers (SysV order) out of the saved registers, and back. */
+PS_INLINE void ps_arguments_of(const uint64_t* regs, uint64_t out[6]) {
+    out[0] = regs[reg_rdi];
+    out[1] = regs[reg_rsi];
+    out[2] = regs[reg_rdx];
+    out[3] = regs[reg_rcx];
+    out[4] = regs[reg_r8];
+    out[5] = regs[reg_r9];
+}
+PS_INLINE void ps_set_arguments(uint64_t* regs, const uint64_t in[6]) {
+    regs[reg_rdi] = in[0];
+    regs[reg_rsi] = in[1];
+    regs[reg_rdx] = in[2];
+    regs[reg_rcx] = in[3];
+    regs[reg_r8] = in[4];
+    regs[reg_r9] = in[5];
+}
+
 /* At the translated entry of hooked function `index`; `rsp` is the program's stack pointer there. */
 /* `salt` tells the processes that share an area apart (a followed fork child has its own, in its
  * copy of the glue): it is part of every thread key. */
@@ -207,12 +225,7 @@ PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, uint64_t* r
         ps_loop_wait(loop);
         loop->frame = rsp;
         loop->body = regs[reg_return];
-        loop->args[0] = regs[reg_rdi];
-        loop->args[1] = regs[reg_rsi];
-        loop->args[2] = regs[reg_rdx];
-        loop->args[3] = regs[reg_rcx];
-        loop->args[4] = regs[reg_r8];
-        loop->args[5] = regs[reg_r9];
+        ps_arguments_of(regs, loop->args);
         loop->active = 1;
     }
     uint64_t now = ps_ticks();
@@ -237,12 +250,7 @@ PS_EXPORT uint64_t ps_hook_entry(ps_hook_area* area, uint64_t index, uint64_t* r
             r->kind = PS_RECORD_ENTRY;
             r->function = (uint32_t)index;
             r->ticks = now;
-            r->values[0] = regs[reg_rdi];
-            r->values[1] = regs[reg_rsi];
-            r->values[2] = regs[reg_rdx];
-            r->values[3] = regs[reg_rcx];
-            r->values[4] = regs[reg_r8];
-            r->values[5] = regs[reg_r9];
+            ps_arguments_of(regs, r->values);
             ps_record_done(t);
             for (uint32_t k = 0; k < 6; ++k)
                 if (fn->strings & (1u << k)) ps_record_string(area, t, k, r->values[k]);
@@ -294,12 +302,7 @@ PS_EXPORT uint64_t ps_hook_return(ps_hook_area* area, uint64_t unused, uint64_t*
             /* Again, instead of returning: the next input, the saved arguments, and back to
              * the function's body with the stack as at its entry (the frame stays open). */
             ps_loop_wait(loop);
-            regs[reg_rdi] = loop->args[0];
-            regs[reg_rsi] = loop->args[1];
-            regs[reg_rdx] = loop->args[2];
-            regs[reg_rcx] = loop->args[3];
-            regs[reg_r8] = loop->args[4];
-            regs[reg_r9] = loop->args[5];
+            ps_set_arguments(regs, loop->args);
             regs[reg_return] = loop->body;
             loop->active = 1;
             top->ticks = ps_ticks();
